@@ -1,0 +1,28 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  'use strict'
+  function enhance(root) {
+    // Propose the browser's time zone where a form asks for one (the server validates it).
+    root.querySelectorAll('input[data-browser-time-zone]').forEach(function (input) {
+      try {
+        var zone = Intl.DateTimeFormat().resolvedOptions().timeZone
+        if (zone && input.value === 'UTC') input.value = zone
+      } catch (e) { /* keep UTC */ }
+    })
+    // "Copy" buttons next to read-only fields; without JavaScript the field itself can be selected.
+    root.querySelectorAll('[data-copy]').forEach(function (button) {
+      button.hidden = false
+      if (button.dataset.bound) return
+      button.dataset.bound = '1'
+      button.addEventListener('click', function () {
+        var field = document.getElementById(button.dataset.copy)
+        if (!field) return
+        var done = function () { button.textContent = button.dataset.copied || button.textContent }
+        if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(field.value).then(done, function () { field.select() })
+        else { field.select(); try { document.execCommand('copy'); done() } catch (e) { /* selected for the user */ } }
+      })
+    })
+  }
+  document.addEventListener('DOMContentLoaded', function () { enhance(document) })
+  document.addEventListener('htmx:load', function (event) { enhance(event.target) })
+})()

@@ -1,0 +1,117 @@
+import path from 'node:path'
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import cookie from '@fastify/cookie'
+import formbody from '@fastify/formbody'
+import session from '@fastify/session'
+import type { Config } from './config.js'
+import { migrate, openDatabase, readMigrations, type Db } from './db/database.js'
+import { createAuditRepository } from './db/repositories/audit.js'
+import { createUserRepository } from './db/repositories/users.js'
+import { deriveKey, loadMasterSecret } from './security/keys.js'
+import { migrationsDir } from './paths.js'
+import { assetsPlugin, type AssetSource } from './plugins/assets.js'
+import { csrfPlugin } from './plugins/csrf.js'
+import { errorsPlugin } from './plugins/errors.js'
+import { pagesPlugin } from './plugins/pages.js'
+import { securityHeadersPlugin } from './plugins/security-headers.js'
+import { SqliteSessionStore } from './plugins/session-store.js'
+import { setupGate } from './routes/setup.js'
+import healthRoutes from './routes/health.js'
+import routes from './routes/index.js'
+import './types.js'
+
+export const DATABASE_FILE = 'video-meetings.db'
+
+export interface AppDependencies {
+  /** Fastify's logger option; tests pass false, the server passes its pino settings. */
+  logger?: FastifyServerOptions['logger']
+  /** An already opened database (tests may share one); otherwise DATA_DIR/video-meetings.db is opened. */
+  db?: Db
+  /** Embedded files for the single executable; otherwise read from disk at start. */
+  assets?: AssetSource[]
+  migrationsSql?: { version: number; name: string; sql: string }[]
+  readTemplate?: (file: string) => string
+}
+
+/** Request logs carry the method and path only: OAuth codes and states arrive in query strings. */
+export const requestSerializers = {
+  req(request: { method: string; url: string; ip?: string; id?: string }) {
+    return { method: request.method, path: request.url.split('?', 1)[0], ip: request.ip, id: request.id }
+  },
+}
+
+/** Builds the whole app without listening: the server and the tests both start from here. */
+export async function buildApp(config: Config, deps: AppDependencies = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    trustProxy: config.trustProxy,
+    bodyLimit: 256 * 1024,
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    return503OnClosing: true,
+    // One line per request, written in onResponse below, instead of fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+  })
+
+  const db = deps.db ?? openDatabase(path.join(config.dataDir, DATABASE_FILE))
+  const migrations = deps.migrationsSql ?? readMigrations(migrationsDir)
+  migrate(db, migrations)
+  app.addHook('onClose', async () => {
+    if (!db.open) return
+    if (!deps.db) {
+      // Fold the WAL into the main file so a copied database file is complete.
+      db.pragma('wal_checkpoint(TRUNCATE)')
+      db.close()
+    }
+  })
+
+  app.addHook('onResponse', async (request, reply) => {
+    const level = reply.statusCode >= 500 ? 'error' : request.routeOptions.logLevel === 'warn' ? 'debug' : 'info'
+    request.log[level](
+      { req: request, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, user: request.user?.id },
+      'request',
+    )
+  })
+
+  const masterSecret = loadMasterSecret(config.dataDir, config.secretKey)
+  const users = createUserRepository(db)
+  let setUp = users.count() > 0
+  app.decorate('config', config)
+  app.decorate('db', db)
+  app.decorate('masterSecret', masterSecret)
+  app.decorate('repos', { users, audit: createAuditRepository(db) })
+  app.decorate('isSetUp', () => (setUp ||= users.count() > 0))
+
+  const sessionStore = new SqliteSessionStore(db, config.sessionTtlSeconds * 1000)
+  app.decorate('sessionStore', sessionStore)
+  const sweep = setInterval(() => sessionStore.sweep(), 15 * 60 * 1000).unref()
+  app.addHook('onClose', async () => clearInterval(sweep))
+
+  await app.register(securityHeadersPlugin, { https: config.isHttps, formActionOrigins: () => [] })
+  await app.register(assetsPlugin, { sources: deps.assets })
+  await app.register(healthRoutes, { expectedSchemaVersion: migrations.length })
+
+  await app.register(formbody)
+  await app.register(cookie)
+  await app.register(session, {
+    secret: deriveKey(masterSecret, 'session-cookie').toString('base64'),
+    cookieName: config.isHttps ? '__Host-vm_session' : 'vm_session',
+    store: sessionStore,
+    saveUninitialized: false,
+    rolling: false,
+    cookie: {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: config.isHttps ? true : 'auto',
+      maxAge: config.sessionTtlSeconds * 1000,
+    },
+  })
+  await app.register(csrfPlugin)
+  await app.register(pagesPlugin, { cacheTemplates: config.cacheTemplates, readTemplate: deps.readTemplate })
+  await app.register(errorsPlugin)
+  app.addHook('onRequest', setupGate(app))
+  await app.register(routes)
+  return app
+}

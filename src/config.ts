@@ -1,0 +1,112 @@
+import path from 'node:path'
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+
+export interface Config {
+  port: number
+  host: string
+  /** The public URL of the app, without a trailing slash; OAuth redirect URIs are built from it. */
+  baseUrl: string
+  /** Derived from baseUrl: cookies are Secure and HSTS is sent only under https. */
+  isHttps: boolean
+  dataDir: string
+  /** Optional: when absent a random key is created once in dataDir (mode 0600) and reused. */
+  secretKey: string | undefined
+  logLevel: LogLevel
+  logFormat: 'json' | 'pretty'
+  production: boolean
+  /** Trust X-Forwarded-* from a reverse proxy (off by default). */
+  trustProxy: boolean
+  /** Cache compiled templates (on unless NODE_ENV=development, so edits show without a restart). */
+  cacheTemplates: boolean
+  sessionTtlSeconds: number
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${message}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+function str(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim()
+  return value === undefined || value === '' ? undefined : value
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = str(env, name)
+  if (raw === undefined) return fallback
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`)
+  const value = Number(raw)
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`)
+  return value
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = str(env, name)?.toLowerCase()
+  if (raw === undefined) return fallback
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false
+  throw new ConfigError(name, `must be 1 or 0 (true/false), got "${raw}"`)
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = str(env, name)?.toLowerCase()
+  if (raw === undefined) return fallback
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`)
+  }
+  return raw as T
+}
+
+export function httpUrl(name: string, raw: string): URL {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(name, `must be an absolute http(s) URL, got "${raw}"`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(name, `must start with http:// or https://, got "${raw}"`)
+  }
+  return url
+}
+
+/** Reads and validates the whole configuration once; every error names the variable at fault. */
+export function loadConfig(env: Env = process.env): Config {
+  const production = str(env, 'NODE_ENV') === 'production'
+  const port = int(env, 'PORT', 3000, 0, 65535)
+  const host = str(env, 'HOST') ?? '127.0.0.1'
+
+  const base = httpUrl('BASE_URL', str(env, 'BASE_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`)
+  if (base.search || base.hash) throw new ConfigError('BASE_URL', 'must not contain a query or fragment')
+  const baseUrl = base.href.replace(/\/+$/, '')
+
+  const secretKey = str(env, 'SECRET_KEY')
+  if (secretKey !== undefined && secretKey.length < 32) {
+    throw new ConfigError('SECRET_KEY', 'must be at least 32 characters (e.g. `openssl rand -base64 48`)')
+  }
+
+  return {
+    port,
+    host,
+    baseUrl,
+    isHttps: base.protocol === 'https:',
+    dataDir: path.resolve(str(env, 'DATA_DIR') ?? './data'),
+    secretKey,
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, 'json'),
+    production,
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    cacheTemplates: bool(env, 'CACHE_TEMPLATES', str(env, 'NODE_ENV') !== 'development'),
+    sessionTtlSeconds: int(env, 'SESSION_TTL_SECONDS', 8 * 3600, 300, 90 * 24 * 3600),
+  }
+}

@@ -1,0 +1,31 @@
+import type { FastifyServerOptions } from 'fastify'
+import pinoPretty from 'pino-pretty'
+import type { Config } from './config.js'
+import { requestSerializers } from './app.js'
+
+/**
+ * pino settings for the server: JSON lines by default, readable lines with LOG_FORMAT=pretty. Request lines
+ * carry the path without its query (OAuth codes), and any header that could hold a credential is redacted.
+ */
+export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+  const base = {
+    level: config.logLevel,
+    serializers: requestSerializers,
+    redact: {
+      paths: [
+        'req.headers.cookie',
+        'req.headers.authorization',
+        'req.headers["x-csrf-token"]',
+        'res.headers["set-cookie"]',
+        'headers.authorization',
+        'headers.cookie',
+      ],
+      censor: '[redacted]',
+    },
+  }
+  if (config.logFormat === 'pretty') {
+    // A synchronous stream in this thread: no transport worker (which a single executable cannot start).
+    return { ...base, stream: pinoPretty({ sync: true, colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l' }) }
+  }
+  return base
+}

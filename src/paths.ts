@@ -1,0 +1,20 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The folder holding package.json, views/, public/ and db/, whether we run from src/ (tsx) or build/src/. */
+function findAppRoot(): string {
+  if (process.env.VIDEO_MEETINGS_ROOT) return process.env.VIDEO_MEETINGS_ROOT
+  let dir = path.dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'views'))) return dir
+    const parent = path.dirname(dir)
+    if (parent === dir) throw new Error('Cannot find the application folder (package.json with views/)')
+    dir = parent
+  }
+}
+
+export const appRoot = findAppRoot()
+export const viewsDir = path.join(appRoot, 'views')
+export const publicDir = path.join(appRoot, 'public')
+export const migrationsDir = path.join(appRoot, 'db', 'migrations')

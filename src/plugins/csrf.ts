@@ -1,0 +1,44 @@
+import crypto from 'node:crypto'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+
+export class CsrfError extends Error {
+  readonly statusCode = 403
+  constructor() {
+    super('CSRF token missing or wrong')
+    this.name = 'CsrfError'
+  }
+}
+
+export const CSRF_FIELD = '_csrf'
+export const CSRF_HEADER = 'x-csrf-token'
+
+/** The session's synchronizer token, created on first use (which is what saves an anonymous session). */
+export function csrfToken(request: FastifyRequest): string {
+  request.session.csrfToken ??= crypto.randomBytes(32).toString('base64url')
+  return request.session.csrfToken
+}
+
+function sameToken(a: unknown, b: string | undefined): boolean {
+  if (typeof a !== 'string' || !b) return false
+  const left = Buffer.from(a)
+  const right = Buffer.from(b)
+  return left.length === right.length && crypto.timingSafeEqual(left, right)
+}
+
+/**
+ * Every state-changing request must carry the session's token: forms in a hidden field, htmx in a header
+ * (from hx-headers on <body>). Runs before validation, so a forged request changes nothing.
+ */
+export const csrfPlugin = fp(
+  async function csrf(app: FastifyInstance) {
+    app.addHook('preHandler', async (request) => {
+      if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return
+      if (request.routeOptions.config.csrf === false) return
+      const body = request.body as Record<string, unknown> | undefined
+      const sent = request.headers[CSRF_HEADER] ?? (body && typeof body === 'object' ? body[CSRF_FIELD] : undefined)
+      if (!sameToken(sent, request.session.csrfToken)) throw new CsrfError()
+    })
+  },
+  { name: 'csrf', dependencies: ['@fastify/session'] },
+)

@@ -1,0 +1,25 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { ForbiddenError } from '../errors.js'
+
+/** preHandler: a signed-in user, else to the sign-in page (and back here afterwards, for GET). */
+export async function requireUser(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (request.user) return
+  const next = request.method === 'GET' ? `?next=${encodeURIComponent(request.url)}` : ''
+  if (request.headers['hx-request'] === 'true') {
+    await reply.header('hx-redirect', `/sign-in${next}`).code(204).send()
+    return
+  }
+  await reply.redirect(`/sign-in${next}`, 303)
+}
+
+/** preHandler: administrators only; a signed-in user gets 403. */
+export async function requireAdmin(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  await requireUser(request, reply)
+  if (reply.sent) return
+  if (request.user?.role !== 'admin') throw new ForbiddenError('Administrators only')
+}
+
+/** Only local paths are followed after sign-in, so ?next= cannot send anyone to another site. */
+export function safeNext(value: unknown, fallback = '/'): string {
+  return typeof value === 'string' && /^\/(?![/\\])[^\s]*$/.test(value) && !value.startsWith('/sign-') ? value : fallback
+}

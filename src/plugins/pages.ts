@@ -1,0 +1,106 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { Eta } from 'eta'
+import view from '@fastify/view'
+import type { Flash } from '../types.js'
+import { translator, languageFromHeader } from '../i18n/index.js'
+import { csrfToken, CSRF_FIELD } from './csrf.js'
+import { viewsDir } from '../paths.js'
+
+export interface RenderOptions {
+  status?: number
+  /** The partial an htmx request gets instead of the whole page: the same file the page includes. */
+  partial?: string
+}
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** Renders a page, or its partial for htmx requests (see isPartial). */
+    render(template: string, data?: Record<string, unknown>, options?: RenderOptions): Promise<FastifyReply>
+  }
+  interface FastifyRequest {
+    /** Sets a one-time message shown on the next page (after a 303). */
+    flash(kind: Flash['kind'], text: string): void
+  }
+}
+
+/**
+ * The one place that decides "partial or page". A swap request from htmx gets the partial; boosted navigation
+ * and history restoration need the whole page, since they replace the body.
+ */
+export function isPartial(request: FastifyRequest): boolean {
+  return (
+    request.headers['hx-request'] === 'true' &&
+    request.headers['hx-boosted'] !== 'true' &&
+    request.headers['hx-history-restore-request'] !== 'true'
+  )
+}
+
+export interface PagesOptions {
+  cacheTemplates: boolean
+  /** Eta's file reader, replaced in the single executable where templates are embedded. */
+  readTemplate?: (file: string) => string
+}
+
+export const pagesPlugin = fp(
+  async function pages(app: FastifyInstance, options: PagesOptions) {
+    const eta = new Eta({ views: viewsDir, cache: options.cacheTemplates, autoEscape: true, autoTrim: [false, 'nl'] })
+    if (options.readTemplate) eta.readFile = options.readTemplate
+    await app.register(view, {
+      engine: { eta },
+      root: viewsDir,
+      production: options.cacheTemplates,
+    })
+
+    app.decorateRequest('user', null)
+    app.decorateRequest('language', 'en')
+    app.decorateRequest('t', translator('en'))
+    app.decorateRequest('flash', function (this: FastifyRequest, kind: Flash['kind'], text: string) {
+      this.session.flash = { kind, text }
+    })
+
+    // Who is signed in, and in which language we speak to them (their setting, else the browser's).
+    app.addHook('preHandler', async (request) => {
+      const userId = request.session?.userId
+      if (typeof userId === 'number') {
+        const user = app.repos.users.findById(userId)
+        if (user?.active) request.user = user
+        else {
+          // Deactivated or deleted meanwhile: the session must not keep working.
+          await request.session.regenerate()
+        }
+      }
+      request.language = request.user?.language ?? languageFromHeader(request.headers['accept-language'])
+      request.t = translator(request.language)
+    })
+
+    app.decorateReply(
+      'render',
+      async function (this: FastifyReply, template: string, data: Record<string, unknown> = {}, options: RenderOptions = {}) {
+        const request = this.request
+        const partial = options.partial && isPartial(request)
+        const flash = request.session?.flash
+        if (flash) delete request.session.flash
+        const locals = {
+          t: request.t,
+          lang: request.language,
+          user: request.user,
+          csrf: csrfToken(request),
+          csrfField: CSRF_FIELD,
+          asset: app.asset,
+          path: request.url.split('?', 1)[0],
+          flash,
+          errors: {},
+          values: {},
+          ...data,
+        }
+        this.header('vary', 'HX-Request')
+        this.type('text/html; charset=utf-8')
+        if (options.status) this.code(options.status)
+        const html = await this.viewAsync(partial ? options.partial! : template, locals)
+        return this.send(html)
+      },
+    )
+  },
+  { name: 'pages', dependencies: ['@fastify/session', 'assets'] },
+)

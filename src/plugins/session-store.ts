@@ -1,0 +1,73 @@
+import crypto from 'node:crypto'
+import type { Db } from '../db/database.js'
+
+import type { SessionStore } from '@fastify/session'
+
+type Callback = (error?: unknown) => void
+type GetCallback = Parameters<SessionStore['get']>[1]
+type StoredSession = Parameters<GetCallback>[1]
+
+function hashId(sessionId: string): string {
+  return crypto.createHash('sha256').update(sessionId).digest('base64url')
+}
+
+/**
+ * @fastify/session store in SQLite. Rows are keyed by a hash of the session id (a stolen database file holds
+ * no usable session), carry the user id (so a password reset can sign a user out everywhere) and expire.
+ */
+export class SqliteSessionStore implements SessionStore {
+  private readonly getStmt
+  private readonly setStmt
+  private readonly destroyStmt
+  private readonly sweepStmt
+
+  constructor(
+    db: Db,
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.getStmt = db.prepare<[string, number], { data: string }>('SELECT data FROM sessions WHERE id_hash = ? AND expires_at > ?')
+    this.setStmt = db.prepare(
+      `INSERT INTO sessions (id_hash, user_id, data, expires_at) VALUES (@id, @userId, @data, @expiresAt)
+       ON CONFLICT (id_hash) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, expires_at = excluded.expires_at`,
+    )
+    this.destroyStmt = db.prepare('DELETE FROM sessions WHERE id_hash = ?')
+    this.sweepStmt = db.prepare('DELETE FROM sessions WHERE expires_at <= ?')
+  }
+
+  get(sessionId: string, callback: GetCallback): void {
+    try {
+      const row = this.getStmt.get(hashId(sessionId), this.now())
+      callback(null, row ? (JSON.parse(row.data) as StoredSession) : null)
+    } catch (error) {
+      callback(error)
+    }
+  }
+
+  set(sessionId: string, stored: object, callback: Callback): void {
+    const session = stored as { cookie?: { expires?: Date | string | null }; userId?: unknown }
+    try {
+      const cookieExpiry = session.cookie?.expires ? new Date(session.cookie.expires).getTime() : NaN
+      const expiresAt = Number.isFinite(cookieExpiry) ? cookieExpiry : this.now() + this.ttlMs
+      const userId = typeof session.userId === 'number' ? session.userId : null
+      this.setStmt.run({ id: hashId(sessionId), userId, data: JSON.stringify(session), expiresAt })
+      callback()
+    } catch (error) {
+      callback(error)
+    }
+  }
+
+  destroy(sessionId: string, callback: Callback): void {
+    try {
+      this.destroyStmt.run(hashId(sessionId))
+      callback()
+    } catch (error) {
+      callback(error)
+    }
+  }
+
+  /** Removes expired sessions; returns how many. */
+  sweep(): number {
+    return this.sweepStmt.run(this.now()).changes
+  }
+}

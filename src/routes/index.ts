@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify'
+import { requireUser } from '../plugins/guards.js'
+import setupRoutes from './setup.js'
+import signInRoutes from './sign-in.js'
+import preferencesRoutes from './preferences.js'
+import userSettingsRoutes from './settings/users.js'
+import videoSettingsRoutes from './settings/video-meetings.js'
+import auditLogRoutes from './settings/audit-log.js'
+
+/** Every route of the app, registered explicitly (a single executable has no directory tree to scan). */
+export default async function routes(app: FastifyInstance) {
+  await app.register(setupRoutes)
+  await app.register(signInRoutes)
+  app.get('/', { preHandler: requireUser }, async (_request, reply) => reply.redirect('/preferences/general', 303))
+  await app.register(preferencesRoutes)
+  await app.register(userSettingsRoutes)
+  await app.register(videoSettingsRoutes)
+  await app.register(auditLogRoutes)
+}

@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify'
+import { FormReader, isTimeZone, timeZones } from '../forms.js'
+import { LANGUAGES, translator } from '../i18n/index.js'
+import { requireUser } from '../plugins/guards.js'
+
+/** Preferences: every user's own settings, one URL per tab so each works without JavaScript. */
+export default async function preferencesRoutes(app: FastifyInstance) {
+  app.addHook('preHandler', requireUser)
+
+  app.get('/preferences', async (_request, reply) => reply.redirect('/preferences/general', 303))
+
+  const general = (values: Record<string, string>, errors: Record<string, string> = {}) => ({
+    tab: 'general',
+    values,
+    errors,
+    timeZones: timeZones(),
+  })
+
+  app.get('/preferences/general', async (request, reply) => {
+    const user = request.user!
+    return reply.render('pages/preferences/general', general({ name: user.name, language: user.language, timeZone: user.timeZone }))
+  })
+
+  app.post('/preferences/general', async (request, reply) => {
+    const f = new FormReader(request.body, request.t)
+    const name = f.text('name', { required: true, max: 100 })
+    const language = f.choice('language', LANGUAGES)
+    const timeZone = f.text('timeZone', { required: true, max: 64 })
+    if (!f.errors.timeZone && !isTimeZone(timeZone)) f.fail('timeZone', request.t('error.timeZone'))
+    if (!f.ok) return reply.render('pages/preferences/general', general(f.values, f.errors), { status: 422 })
+    app.repos.users.updateProfile(request.user!.id, { name, language, timeZone })
+    request.flash('success', translator(language)('preferences.saved'))
+    return reply.redirect('/preferences/general', 303)
+  })
+
+  app.get('/preferences/email', async (_request, reply) => reply.render('pages/preferences/email', { tab: 'email' }))
+
+  app.get('/preferences/video-meetings', async (_request, reply) =>
+    reply.render('pages/preferences/video-meetings', { tab: 'video-meetings' }),
+  )
+}

@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig, type Config } from './config.js'
+import { loggerOptions } from './logger.js'
+
+export const SHUTDOWN_TIMEOUT_MS = 10_000
+
+/** Listens, and on SIGTERM/SIGINT stops accepting, finishes in-flight requests, closes the database, exits 0. */
+export async function serve(config: Config): Promise<FastifyInstance> {
+  const app = await buildApp(config, { logger: loggerOptions(config) })
+  let closing = false
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) {
+      app.log.warn({ signal }, 'second signal: exiting now')
+      process.exit(1)
+    }
+    closing = true
+    app.log.info({ signal }, 'shutting down')
+    const timer = setTimeout(() => {
+      app.log.error('shutdown took too long: exiting')
+      process.exit(1)
+    }, SHUTDOWN_TIMEOUT_MS)
+    timer.unref()
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.log.error({ err: error }, 'error while shutting down')
+        process.exit(1)
+      },
+    )
+  }
+  process.once('SIGTERM', shutdown)
+  process.once('SIGINT', shutdown)
+  await app.listen({ port: config.port, host: config.host })
+  app.log.info({ url: config.baseUrl, dataDir: config.dataDir }, 'Video Meetings is ready')
+  return app
+}
+
+/** Prints a configuration error as one clear line and exits 2, instead of a stack trace. */
+export function exitOnConfigError(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`)
+    process.exit(2)
+  }
+  throw error
+}
+
+const isEntryPoint = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/server.js')
+if (isEntryPoint) {
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (error) {
+    exitOnConfigError(error)
+  }
+  serve(config).catch((error: unknown) => {
+    process.stderr.write(`Video Meetings could not start: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.exit(1)
+  })
+}

@@ -1,0 +1,45 @@
+import type { Config } from './config.js'
+import type { Db } from './db/database.js'
+import type { AuditRepository } from './db/repositories/audit.js'
+import type { Language, User, UserRepository } from './db/repositories/users.js'
+import type { Translate } from './i18n/index.js'
+import type { SqliteSessionStore } from './plugins/session-store.js'
+
+export interface Repositories {
+  users: UserRepository
+  audit: AuditRepository
+}
+
+export interface Flash {
+  kind: 'success' | 'error' | 'info'
+  text: string
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    db: Db
+    repos: Repositories
+    sessionStore: SqliteSessionStore
+    masterSecret: Buffer
+    /** Answers requests once the first administrator exists; false only on a fresh installation. */
+    isSetUp(): boolean
+  }
+  interface FastifyRequest {
+    user: User | null
+    language: Language
+    t: Translate
+  }
+  interface FastifyContextConfig {
+    /** POST routes called by other servers (the Sandbox provider's token endpoint) opt out of the CSRF check. */
+    csrf?: boolean
+  }
+}
+
+declare module '@fastify/session' {
+  interface FastifySessionObject {
+    userId?: number
+    csrfToken?: string
+    flash?: Flash
+  }
+}
