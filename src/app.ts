@@ -54,6 +54,13 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
   })
 
+  // The route table, for tests that must cover every route (CSRF, access) without a hand-kept list.
+  const routeTable: { method: string; url: string; csrf: boolean }[] = []
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url, csrf: route.config?.csrf !== false })
+  })
+  app.decorate('routeTable', routeTable)
+
   const db = deps.db ?? openDatabase(path.join(config.dataDir, DATABASE_FILE))
   const migrations = deps.migrationsSql ?? readMigrations(migrationsDir)
   migrate(db, migrations)

@@ -21,6 +21,8 @@ export async function serve(config: Config): Promise<FastifyInstance> {
       process.exit(1)
     }, SHUTDOWN_TIMEOUT_MS)
     timer.unref()
+    // Keep-alive connections whose in-flight request finishes during close() would otherwise hold it open.
+    setInterval(() => app.server.closeIdleConnections(), 100).unref()
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {

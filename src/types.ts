@@ -22,6 +22,7 @@ declare module 'fastify' {
     repos: Repositories
     sessionStore: SqliteSessionStore
     masterSecret: Buffer
+    routeTable: { method: string; url: string; csrf: boolean }[]
     /** Answers requests once the first administrator exists; false only on a fresh installation. */
     isSetUp(): boolean
   }

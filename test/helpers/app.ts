@@ -23,7 +23,7 @@ export async function testApp(t: Test, env: Record<string, string> = {}): Promis
   return app
 }
 
-const CSRF_IN_FORM = /name="_csrf" value="([^"]+)"/
+const CSRF_IN_PAGE = /name="_csrf" value="([^"]+)"|"X-CSRF-Token":"([^"]+)"/
 
 /**
  * A browser stand-in for app.inject: keeps cookies like a browser would (path and expiry ignored: every test
@@ -43,7 +43,8 @@ export class Client {
       if (expired) this.cookies.delete(set.name)
       else this.cookies.set(set.name, set.value)
     }
-    const token = CSRF_IN_FORM.exec(res.body)?.[1]
+    const match = CSRF_IN_PAGE.exec(res.body)
+    const token = match?.[1] ?? match?.[2]
     if (token) this.csrf = token
     return res
   }
