@@ -1,0 +1,160 @@
+/**
+ * The provider contract: what the app needs from a video meeting service. Adding a provider means adding
+ * one module that exports a ProviderAdapter and listing it in registry.ts; nothing else changes.
+ */
+import type { Language } from '../db/repositories/users.js'
+
+export type ProviderId = 'zoom' | 'teams' | 'google-meet' | 'webex' | 'jitsi' | 'sandbox'
+export const PROVIDER_IDS: readonly ProviderId[] = ['zoom', 'teams', 'google-meet', 'webex', 'jitsi', 'sandbox']
+
+/** Screen text a provider brings along, in every UI language (providers stay self-contained modules). */
+export type Text = Record<Language, string>
+
+/** Where a provider lives. Defaults are the real clouds; every one is overridable from the environment only. */
+export interface ProviderEndpoints {
+  authorizeUrl: string
+  tokenUrl: string
+  /** null: the provider has no token revocation endpoint for this kind of app. */
+  revokeUrl: string | null
+  userinfoUrl: string
+  apiUrl: string
+}
+
+export interface OAuthSpec {
+  /** Prefix of the environment variables: <P>_CLIENT_ID, <P>_AUTHORIZE_URL, ... */
+  envPrefix: 'ZOOM' | 'TEAMS' | 'GOOGLE' | 'WEBEX' | 'SANDBOX'
+  /** Scopes asked for in the authorization request (space separated on the wire). */
+  scopes: string[]
+  /** Scopes the grant must contain; checked against the token response's `scope` when it has one. */
+  requiredScopes: string[]
+  /** How the client authenticates at the token endpoint: HTTP Basic (Zoom) or id + secret in the body. */
+  clientAuth: 'header' | 'body'
+  /** Extra authorization request parameters (Google: access_type=offline, prompt=consent). */
+  authorizeParams?: Record<string, string>
+  /** Parameters a refresh request must carry again (Microsoft: scope). */
+  refreshParams?: Record<string, string>
+  /** The expected `iss` of authorization responses (RFC 9207), for providers that send it. */
+  issuer?: (endpoints: ProviderEndpoints) => string
+  /** Where an admin registers the app (shown on the client form). */
+  consoleUrl: string
+  /** What the admin must know when registering the app (redirect URI is shown separately). */
+  registrationHelp: Text
+}
+
+export interface Identity {
+  /** The provider's stable id of the account. */
+  accountId: string
+  /** Display name, or the email when there is none. */
+  name: string
+  email?: string
+}
+
+/** A meeting as the app asks for it. */
+export interface MeetingInput {
+  title: string
+  start: Date
+  end: Date
+  /** IANA zone of the follow-up, e.g. Europe/Amsterdam. */
+  timeZone: string
+  description?: string
+  /**
+   * Stable per follow-up meeting: providers with idempotency support (Google's requestId) use it, and
+   * adapters may use it to find a meeting a timed-out create did make.
+   */
+  requestId: string
+}
+
+export interface DialIn {
+  number: string
+  label?: string
+  /** PIN / conference id to type after dialling. */
+  pin?: string
+}
+
+/** What the app keeps about a meeting at the provider. */
+export interface MeetingRef {
+  externalId: string
+  joinUrl: string
+  passcode?: string
+  dialIn?: DialIn[]
+  /** Google: the conference is still being created; poll with `refresh` until ready. */
+  pending?: boolean
+}
+
+export type ProviderErrorKind =
+  /** The connection's grant is gone (invalid_grant, 401 after refresh, revoked consent): reconnect. */
+  | 'reauth'
+  /** Transient (timeout, network, 429, 5xx, garbage body): retry later, honouring retryAfterMs. */
+  | 'retry'
+  /** The meeting does not exist (404/410): for delete, that counts as done. */
+  | 'not_found'
+  /** Permanent for this request (400, 403 policy, personal account): show the message, do not retry. */
+  | 'fail'
+
+export class ProviderError extends Error {
+  constructor(
+    readonly kind: ProviderErrorKind,
+    message: string,
+    readonly details: { status?: number; code?: string; retryAfterMs?: number; userMessage?: Text } = {},
+  ) {
+    super(message)
+    this.name = 'ProviderError'
+  }
+}
+
+/** An authenticated client for the provider's API (bearer token added, timeout bounded, errors mapped). */
+export interface ApiClient {
+  /**
+   * `path` is joined to the provider's apiUrl unless it is an absolute URL. JSON bodies are sent as JSON.
+   * Resolves for 2xx (body parsed when JSON, else null); throws ProviderError otherwise.
+   */
+  request<T = unknown>(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body?: unknown, query?: Record<string, string>): Promise<{ status: number; body: T }>
+}
+
+export type SettingValue = string | boolean
+export type ProviderSettings = Record<string, SettingValue>
+
+export interface SettingField {
+  name: string
+  type: 'text' | 'checkbox' | 'select' | 'url'
+  label: Text
+  hint?: Text
+  options?: { value: string; label: Text }[]
+  required?: boolean
+  maxLength?: number
+}
+
+export interface SettingsDefinition {
+  fields: SettingField[]
+  /** Defaults for a fresh connection (Zoom proposes a random passcode). */
+  defaults(): ProviderSettings
+  /**
+   * Validates posted form values (strings, checkboxes absent when off). Returns the settings or an error
+   * message per field, in the given language.
+   */
+  parse(form: Record<string, string | undefined>, language: Language): { settings: ProviderSettings; errors: Record<string, string> }
+}
+
+export interface ProviderAdapter {
+  id: ProviderId
+  name: string
+  /** Shown next to the name in the provider list (e.g. "needs a work or school account"). */
+  note?: Text
+  /** null: no sign-in (Jitsi). */
+  oauth: OAuthSpec | null
+  settings: SettingsDefinition
+  /**
+   * Who signed in, from the provider's user-info endpoint (userinfoUrl) and the token response. May throw
+   * ProviderError('fail', ..., { userMessage }) to refuse the account (Teams: personal Microsoft account).
+   */
+  identity(api: ApiClient, endpoints: ProviderEndpoints, tokenResponse: Record<string, unknown>): Promise<Identity>
+  meetings: {
+    create(api: ApiClient, input: MeetingInput, settings: ProviderSettings): Promise<MeetingRef>
+    /** Updates in place: the join link stays the same. */
+    update(api: ApiClient, ref: MeetingRef, input: MeetingInput, settings: ProviderSettings): Promise<MeetingRef>
+    /** Idempotent: a meeting that is already gone counts as deleted. */
+    delete(api: ApiClient, ref: MeetingRef): Promise<void>
+    /** Re-reads a pending meeting (Google's conference creation). Optional. */
+    refresh?(api: ApiClient, ref: MeetingRef): Promise<MeetingRef>
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Google Meet through Google Calendar: OAuth 2.0 web-server flow (PKCE, secret in the form body, offline
+ * access) and Calendar v3 events with conferenceData.
+ *
+ * Checked against Google's documentation (search tools, stored public copies; see test/fakes/google.ts):
+ *   - conferenceData.createRequest{requestId, conferenceSolutionKey{type: "hangoutsMeet"}} is only read with
+ *     ?conferenceDataVersion=1; a requestId seen before is "ignored", so a retried create with the follow-up's
+ *     stable requestId gets the same conference instead of a second one.
+ *   - createRequest.status.statusCode is pending | success | failure: poll events.get while pending.
+ *   - entryPoints: video (the join link), phone (tel: uri, label, pin, regionCode), more, sip.
+ *   - sendUpdates=none: the app sends its own invitations; Google must not mail anybody.
+ *   - DELETE of an event already deleted answers 410, an unknown event 404: both count as done.
+ *   - A refresh token comes only with access_type=offline and, after the first consent, only with
+ *     prompt=consent. Apps left in "Testing" get refresh tokens that die after 7 days.
+ */
+import { ProviderError, type ApiClient, type DialIn, type MeetingInput, type MeetingRef, type ProviderAdapter, type Text } from './contract.js'
+import { arr, bodyOf, call, deleteIgnoringGone, obj, sleep, str } from './settings-helpers.js'
+
+const CALENDAR_EVENTS = 'https://www.googleapis.com/auth/calendar.events'
+const SCOPES = ['openid', 'email', 'profile', CALENDAR_EVENTS]
+const EVENTS = 'calendars/primary/events'
+const WRITE_QUERY = { conferenceDataVersion: '1', sendUpdates: 'none' }
+
+const SCOPE_MISSING = new Set(['insufficientPermissions', 'ACCESS_TOKEN_SCOPE_INSUFFICIENT'])
+const RATE_LIMITED = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'RESOURCE_EXHAUSTED', 'quotaExceeded'])
+
+const MSG = {
+  scopeMissing: {
+    en: 'Google did not grant access to your calendar events. Connect again and tick the box that lets this app view and edit events on your calendars.',
+    nl: 'Google gaf geen toegang tot uw agenda-afspraken. Maak opnieuw verbinding en vink het vakje aan waarmee deze app afspraken in uw agenda\'s mag bekijken en bewerken.',
+  },
+  conferenceFailed: {
+    en: 'Google Calendar could not add a Google Meet video meeting. Check that Google Meet is turned on for your Google account.',
+    nl: 'Google Agenda kon geen Google Meet-videovergadering toevoegen. Controleer of Google Meet aan staat voor uw Google-account.',
+  },
+} satisfies Record<string, Text>
+
+/**
+ * Google names the reason in error.errors[].reason (insufficientPermissions, rateLimitExceeded); this works
+ * once the ProviderError's code carries it.
+ */
+function refine(error: ProviderError): ProviderError {
+  const code = error.details.code
+  if (code !== undefined && SCOPE_MISSING.has(code)) return new ProviderError('reauth', error.message, { ...error.details, userMessage: MSG.scopeMissing })
+  if (code !== undefined && RATE_LIMITED.has(code) && error.kind !== 'retry') {
+    return new ProviderError('retry', error.message, { ...error.details, retryAfterMs: error.details.retryAfterMs ?? 30_000 })
+  }
+  return error
+}
+
+interface ConferenceState {
+  externalId: string
+  joinUrl: string
+  dialIn: DialIn[]
+  status: 'pending' | 'success' | 'failure' | 'none'
+}
+
+function conferenceOf(event: Record<string, unknown>, fallbackId?: string): ConferenceState {
+  const externalId = str(event.id) ?? fallbackId
+  if (!externalId) throw new ProviderError('retry', 'Google answered without an event id')
+  if (event.status === 'cancelled') throw new ProviderError('not_found', 'the calendar event was deleted', { status: 410 })
+  const conference = obj(event.conferenceData)
+  const statusCode = str(obj(obj(conference.createRequest).status).statusCode)
+  const entryPoints = arr(conference.entryPoints).map(obj)
+  const video = entryPoints.find((e) => e.entryPointType === 'video')
+  const joinUrl = str(video?.uri) ?? str(event.hangoutLink) ?? ''
+  const dialIn = entryPoints
+    .filter((e) => e.entryPointType === 'phone')
+    .map((e) => {
+      const number = str(e.label) ?? str(e.uri)?.replace(/^tel:/i, '')
+      const pin = str(e.pin) ?? str(e.accessCode) ?? str(e.passcode)
+      const label = str(e.regionCode)
+      return number ? { number, ...(label && { label }), ...(pin && { pin }) } : null
+    })
+    .filter((d): d is DialIn => d !== null)
+  const status = joinUrl ? 'success' : statusCode === 'pending' || statusCode === 'failure' ? statusCode : statusCode === 'success' ? 'success' : 'none'
+  return { externalId, joinUrl, dialIn, status }
+}
+
+function toRef(state: ConferenceState, fallback?: MeetingRef): MeetingRef {
+  if (state.status === 'failure') throw new ProviderError('fail', 'Google could not create the Meet conference (statusCode failure)', { userMessage: MSG.conferenceFailed })
+  if (state.status === 'pending') return { externalId: state.externalId, joinUrl: fallback?.joinUrl ?? '', pending: true }
+  const joinUrl = state.joinUrl || fallback?.joinUrl
+  if (!joinUrl) throw new ProviderError('fail', 'the calendar event has no Google Meet conference', { userMessage: MSG.conferenceFailed })
+  return { externalId: state.externalId, joinUrl, ...(state.dialIn.length > 0 && { dialIn: state.dialIn }) }
+}
+
+function eventBody(input: MeetingInput) {
+  return {
+    summary: input.title,
+    ...(input.description !== undefined && { description: input.description }),
+    start: { dateTime: input.start.toISOString(), timeZone: input.timeZone },
+    end: { dateTime: input.end.toISOString(), timeZone: input.timeZone },
+  }
+}
+
+const eventPath = (id: string) => `${EVENTS}/${encodeURIComponent(id)}`
+
+async function readEvent(api: ApiClient, id: string): Promise<ConferenceState> {
+  return conferenceOf(bodyOf(await call(() => api.request('GET', eventPath(id)), refine), 'event'), id)
+}
+
+export interface GoogleMeetOptions {
+  /** How many times create re-reads a pending conference before returning `pending: true`. */
+  polls?: number
+  pollDelayMs?: number
+}
+
+export function createGoogleMeetProvider(options: GoogleMeetOptions = {}): ProviderAdapter {
+  const polls = options.polls ?? 3
+  const pollDelayMs = options.pollDelayMs ?? 300
+
+  return {
+    id: 'google-meet',
+    name: 'Google Meet',
+    oauth: {
+      envPrefix: 'GOOGLE',
+      scopes: SCOPES,
+      // Google lists email/profile as userinfo.* URLs in the grant; only the calendar scope matters.
+      requiredScopes: [CALENDAR_EVENTS],
+      clientAuth: 'body',
+      authorizeParams: { access_type: 'offline', prompt: 'consent', include_granted_scopes: 'true' },
+      issuer: () => 'https://accounts.google.com',
+      consoleUrl: 'https://console.cloud.google.com/apis/credentials',
+      registrationHelp: {
+        en: 'In the Google Cloud console enable the Google Calendar API, set up the OAuth consent screen (add the scopes openid, email, profile and https://www.googleapis.com/auth/calendar.events), then create an OAuth client ID of type "Web application" with the redirect URI shown here. While the app\'s publishing status is "Testing", only listed test users can connect and Google ends their connection after 7 days: publish the app ("In production"; the calendar scope may need Google\'s verification) for lasting connections.',
+        nl: 'Schakel in de Google Cloud-console de Google Calendar API in, stel het OAuth-toestemmingsscherm in (voeg de scopes openid, email, profile en https://www.googleapis.com/auth/calendar.events toe) en maak daarna een OAuth-client-ID van het type "Web application" met de redirect-URI van deze pagina. Zolang de publicatiestatus van de app "Testing" is, kunnen alleen opgegeven testgebruikers verbinden en verbreekt Google hun verbinding na 7 dagen: publiceer de app ("In production"; voor de agenda-scope kan verificatie door Google nodig zijn) voor blijvende verbindingen.',
+      },
+    },
+
+    async identity(api, endpoints) {
+      const me = bodyOf(await call(() => api.request('GET', endpoints.userinfoUrl), refine), 'user')
+      const sub = str(me.sub)
+      if (!sub) throw new ProviderError('retry', 'Google answered userinfo without sub')
+      const email = str(me.email)
+      return { accountId: sub, name: str(me.name) ?? email ?? sub, ...(email && { email }) }
+    },
+
+    settings: {
+      fields: [],
+      defaults: () => ({}),
+      parse: () => ({ settings: {}, errors: {} }),
+    },
+
+    meetings: {
+      async create(api, input) {
+        const body = { ...eventBody(input), conferenceData: { createRequest: { requestId: input.requestId, conferenceSolutionKey: { type: 'hangoutsMeet' } } } }
+        const res = await call(() => api.request('POST', EVENTS, body, WRITE_QUERY), refine)
+        let state = conferenceOf(bodyOf(res, 'event'))
+        for (let i = 0; i < polls && state.status === 'pending'; i++) {
+          await sleep(pollDelayMs)
+          try {
+            state = await readEvent(api, state.externalId)
+          } catch {
+            break // the event exists: hand back a pending meeting that `refresh` finishes later
+          }
+        }
+        if (state.status === 'failure' || state.status === 'none') {
+          // An event without a conference is useless to the follow-up: remove it (best effort) before failing.
+          await deleteIgnoringGone(api, eventPath(state.externalId), { sendUpdates: 'none' }).catch(() => undefined)
+        }
+        return toRef(state)
+      },
+
+      async refresh(api, ref) {
+        return toRef(await readEvent(api, ref.externalId), ref)
+      },
+
+      async update(api, ref, input) {
+        const res = await call(() => api.request('PATCH', eventPath(ref.externalId), eventBody(input), WRITE_QUERY), refine)
+        return toRef(conferenceOf(bodyOf(res, 'event'), ref.externalId), ref)
+      },
+
+      async delete(api, ref) {
+        await deleteIgnoringGone(api, eventPath(ref.externalId), { sendUpdates: 'none' }, refine)
+      },
+    },
+  }
+}
+
+export const googleMeetProvider = createGoogleMeetProvider()

@@ -1,0 +1,154 @@
+/**
+ * Pieces the provider adapters share: reading posted setting forms, random passcodes, small mappers.
+ * Messages are Text ({en, nl}) so provider modules stay self-contained (see contract.ts).
+ */
+import { randomInt } from 'node:crypto'
+import type { Language } from '../db/repositories/users.js'
+import { ProviderError, type ApiClient, type ProviderSettings, type Text } from './contract.js'
+
+export type Form = Record<string, string | undefined>
+
+// C0 and C1 control characters, DEL and the Unicode line/paragraph separators.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
+
+export const MESSAGES = {
+  required: { en: 'Fill in this field.', nl: 'Vul dit veld in.' },
+  controlChars: { en: 'Remove the invisible control characters.', nl: 'Verwijder de onzichtbare stuurtekens.' },
+  invalidChoice: { en: 'Choose one of the options.', nl: 'Kies een van de opties.' },
+} satisfies Record<string, Text>
+
+/** A checked HTML checkbox posts "on" (or the value="true" we render); an unchecked one posts nothing. */
+export function checkbox(form: Form, name: string): boolean {
+  const value = form[name]?.trim().toLowerCase()
+  return value === 'on' || value === 'true' || value === '1' || value === 'yes'
+}
+
+/** A select value, checked against the allowed values; absent means the default. */
+export function select<T extends string>(
+  form: Form,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+  language: Language,
+  errors: Record<string, string>,
+): T {
+  const raw = form[name]?.trim()
+  if (raw === undefined || raw === '') return fallback
+  if ((allowed as readonly string[]).includes(raw)) return raw as T
+  errors[name] = MESSAGES.invalidChoice[language]
+  return fallback
+}
+
+/**
+ * A text value, trimmed. Records "required" or "control characters" in errors and returns the value as typed,
+ * so the form can show it again.
+ */
+export function text(form: Form, name: string, language: Language, errors: Record<string, string>, required = false): string {
+  const value = (form[name] ?? '').trim()
+  if (CONTROL.test(value)) errors[name] = MESSAGES.controlChars[language]
+  else if (required && value === '') errors[name] = MESSAGES.required[language]
+  return value
+}
+
+export const LOWER = 'abcdefghijkmnopqrstuvwxyz' // no l: too close to 1 and I
+export const UPPER = 'ABCDEFGHJKLMNPQRSTUVWXYZ' // no I, O
+export const DIGITS = '23456789' // no 0, 1
+
+function pick(alphabet: string): string {
+  return alphabet.charAt(randomInt(alphabet.length))
+}
+
+/**
+ * A random secret of `length` characters with at least one character of every class, from crypto.randomInt.
+ * `special` characters are never first or last (some sites require passwords to begin and end with a letter or
+ * digit). Three identical characters in a row are redrawn (Zoom's "consecutive characters" rule).
+ */
+export function randomSecret(length: number, special = ''): string {
+  const classes = [LOWER, UPPER, DIGITS, ...(special ? [special] : [])]
+  const all = LOWER + UPPER + DIGITS
+  for (;;) {
+    const chars = Array.from({ length }, () => pick(all))
+    // One of each class at distinct random inner positions (the special one never at either end).
+    const positions = new Set<number>()
+    while (positions.size < classes.length) positions.add(1 + randomInt(length - 2))
+    let i = 0
+    for (const position of positions) chars[position] = pick(classes[i++] ?? all)
+    const secret = chars.join('')
+    if (!/(.)\1\1/.test(secret)) return secret
+  }
+}
+
+/** Lower-case random string of `length` characters from base32's alphabet (5 bits each). */
+export function randomToken(length: number): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567'
+  return Array.from({ length }, () => pick(alphabet)).join('')
+}
+
+/** Cuts a string to at most `max` UTF-16 units without splitting a surrogate pair. */
+export function truncate(value: string, max: number): string {
+  if (value.length <= max) return value
+  let cut = value.slice(0, max)
+  if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1)
+  return cut
+}
+
+/** UTC date-time without milliseconds: 2030-05-01T10:00:00Z (Zoom's documented start_time form). */
+export function utcSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+export function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : undefined
+}
+
+export function obj(value: unknown): Record<string, unknown> {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {}
+}
+
+export function arr(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : []
+}
+
+/** A setting as a string, or the fallback when it is missing or of another type. */
+export function settingString(settings: ProviderSettings, name: string, fallback: string): string {
+  const value = settings[name]
+  return typeof value === 'string' && value !== '' ? value : fallback
+}
+
+export function settingBoolean(settings: ProviderSettings, name: string, fallback: boolean): boolean {
+  const value = settings[name]
+  return typeof value === 'boolean' ? value : fallback
+}
+
+/** The answer's body as an object; a provider that answers 2xx without one is treated as a transient fault. */
+export function bodyOf(res: { status: number; body: unknown }, what: string): Record<string, unknown> {
+  if (!res.body || typeof res.body !== 'object' || Array.isArray(res.body)) {
+    throw new ProviderError('retry', `the provider answered ${res.status} without the ${what}`, { status: res.status })
+  }
+  return res.body as Record<string, unknown>
+}
+
+/** Runs one API call and lets `refine` turn a ProviderError into a more precise one. */
+export async function call<T>(run: () => Promise<T>, refine: (error: ProviderError) => ProviderError): Promise<T> {
+  try {
+    return await run()
+  } catch (error) {
+    if (error instanceof ProviderError) throw refine(error)
+    throw error
+  }
+}
+
+/** Delete that counts a meeting that is already gone as deleted. */
+export async function deleteIgnoringGone(api: ApiClient, path: string, query?: Record<string, string>, refine?: (error: ProviderError) => ProviderError): Promise<void> {
+  try {
+    await api.request('DELETE', path, undefined, query)
+  } catch (error) {
+    if (error instanceof ProviderError && error.kind === 'not_found') return
+    if (error instanceof ProviderError && refine) throw refine(error)
+    throw error
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

@@ -1,0 +1,169 @@
+/**
+ * Microsoft Teams: Microsoft identity platform v2 (authorization code + PKCE, secret in the form body, scope
+ * resent on refresh) and Graph onlineMeetings (delegated).
+ *
+ * Checked against Microsoft's documentation (search tools, stored public copies):
+ *   - lobbyBypassSettings.scope is a lobbyBypassScope: organizer, organization, organizationAndFederated,
+ *     everyone, invited, organizationExcludingGuests (learn.microsoft.com lobbybypasssettings resource).
+ *   - onlineMeetings: POST /me/onlineMeetings → 201 with id, joinWebUrl, audioConferencing{conferenceId,
+ *     tollNumbers[], tollFreeNumbers[] (tollNumber/tollFreeNumber deprecated)}, joinMeetingIdSettings
+ *     {joinMeetingId, passcode}; PATCH changes start and end together; "Delegated (personal Microsoft
+ *     account): Not supported" (Create onlineMeeting docs). The meeting is on no calendar: invitations are ours.
+ *   - Personal accounts: the id_token's `tid` is 9188040d-6c67-4c5b-b112-36a304b66dad for every MSA; Graph
+ *     /me of an MSA has a 16-hex-digit id instead of a GUID; onlineMeetings answers 403 AuthenticationError.
+ */
+import type { Language } from '../db/repositories/users.js'
+import { ProviderError, type MeetingInput, type MeetingRef, type ProviderAdapter, type ProviderSettings, type Text } from './contract.js'
+import { arr, bodyOf, call, checkbox, deleteIgnoringGone, obj, select, settingString, str, truncate, type Form } from './settings-helpers.js'
+
+/** The tenant id Microsoft uses for personal (MSA) accounts. */
+export const MSA_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad'
+
+const SCOPES = ['openid', 'profile', 'email', 'offline_access', 'User.Read', 'OnlineMeetings.ReadWrite']
+
+export const TEAMS_LOBBY_BYPASS = ['everyone', 'organization', 'organizer'] as const
+type LobbyBypass = (typeof TEAMS_LOBBY_BYPASS)[number]
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const RATE_LIMITED = new Set(['TooManyRequests', 'rateLimitExceeded', 'activityLimitReached', 'throttledRequest'])
+
+export const PERSONAL_ACCOUNT_MESSAGE: Text = {
+  en: 'Microsoft Teams needs a work or school account; personal Microsoft accounts are not supported.',
+  nl: 'Microsoft Teams vereist een werk- of schoolaccount; persoonlijke Microsoft-accounts worden niet ondersteund.',
+}
+
+function personalAccount(message: string): ProviderError {
+  return new ProviderError('fail', message, { code: 'personal_account', userMessage: PERSONAL_ACCOUNT_MESSAGE })
+}
+
+function refine(error: ProviderError): ProviderError {
+  const code = error.details.code
+  if (error.details.status === 403 && code === 'AuthenticationError') {
+    return new ProviderError('fail', `${error.message}: Graph refuses online meetings for this account (a personal Microsoft account?)`, {
+      ...error.details,
+      userMessage: PERSONAL_ACCOUNT_MESSAGE,
+    })
+  }
+  if (error.kind !== 'retry' && code !== undefined && RATE_LIMITED.has(code)) {
+    return new ProviderError('retry', error.message, { ...error.details, retryAfterMs: error.details.retryAfterMs ?? 30_000 })
+  }
+  return error
+}
+
+/** The payload of a JWT, not verified: it came straight from the token endpoint over TLS (OIDC Core 3.1.3.7). */
+function jwtClaims(token: unknown): Record<string, unknown> {
+  if (typeof token !== 'string') return {}
+  const payload = token.split('.')[1]
+  if (!payload) return {}
+  try {
+    return obj(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')))
+  } catch {
+    return {}
+  }
+}
+
+function meetingBody(input: MeetingInput, settings: ProviderSettings) {
+  const raw = settingString(settings, 'lobbyBypass', 'organization')
+  const scope: LobbyBypass = (TEAMS_LOBBY_BYPASS as readonly string[]).includes(raw) ? (raw as LobbyBypass) : 'organization'
+  return {
+    startDateTime: input.start.toISOString(),
+    endDateTime: input.end.toISOString(),
+    subject: truncate(input.title, 255),
+    lobbyBypassSettings: { scope, isDialInBypassEnabled: scope === 'everyone' },
+  }
+}
+
+function toRef(meeting: Record<string, unknown>, fallback?: MeetingRef): MeetingRef {
+  const id = str(meeting.id) ?? fallback?.externalId
+  const joinUrl = str(meeting.joinWebUrl) ?? fallback?.joinUrl
+  if (!id || !joinUrl) throw new ProviderError('retry', 'Graph answered without a meeting id or joinWebUrl')
+  const audio = obj(meeting.audioConferencing)
+  const pin = str(audio.conferenceId)
+  const toll = arr(audio.tollNumbers).map(str)
+  const tollFree = arr(audio.tollFreeNumbers).map(str)
+  const numbers = [...(toll.length > 0 ? toll : [str(audio.tollNumber)]), ...(tollFree.length > 0 ? tollFree : [str(audio.tollFreeNumber)])]
+  const dialIn = [...new Set(numbers.filter((n): n is string => Boolean(n)))].map((number) => ({ number, ...(pin && { pin }) }))
+  const passcode = str(obj(meeting.joinMeetingIdSettings).passcode)
+  return { externalId: id, joinUrl, ...(passcode && { passcode }), ...(dialIn.length > 0 && { dialIn }) }
+}
+
+const meetingPath = (ref: MeetingRef) => `me/onlineMeetings/${encodeURIComponent(ref.externalId)}`
+
+export const teamsProvider: ProviderAdapter = {
+  id: 'teams',
+  name: 'Microsoft Teams',
+  note: { en: 'Needs a Microsoft 365 work or school account', nl: 'Vereist een werk- of schoolaccount van Microsoft 365' },
+  oauth: {
+    envPrefix: 'TEAMS',
+    scopes: SCOPES,
+    // Microsoft leaves offline_access out of the token response's scope; a refresh token proves it.
+    requiredScopes: ['User.Read', 'OnlineMeetings.ReadWrite'],
+    clientAuth: 'body',
+    refreshParams: { scope: SCOPES.join(' ') },
+    consoleUrl: 'https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade',
+    registrationHelp: {
+      en: 'In Microsoft Entra ID open App registrations → New registration. Under "Supported account types" choose accounts in any organizational directory (multitenant): Teams meetings work only for work or school accounts, not personal Microsoft accounts. Add the redirect URI shown here under the Web platform, create a client secret (copy its Value, not its ID), and under API permissions add the delegated Microsoft Graph permissions openid, profile, email, offline_access, User.Read and OnlineMeetings.ReadWrite. If your organization does not let users consent to apps, an administrator must grant admin consent for the app first.',
+      nl: 'Open in Microsoft Entra ID App registrations → New registration. Kies bij "Supported account types" accounts in elke organisatiedirectory (multitenant): Teams-vergaderingen werken alleen met werk- of schoolaccounts, niet met persoonlijke Microsoft-accounts. Voeg de redirect-URI van deze pagina toe onder het platform Web, maak een client secret aan (kopieer de Value, niet de ID) en voeg onder API permissions de gedelegeerde Microsoft Graph-machtigingen openid, profile, email, offline_access, User.Read en OnlineMeetings.ReadWrite toe. Als uw organisatie gebruikers geen toestemming laat geven aan apps, moet een beheerder eerst beheerderstoestemming (admin consent) voor de app geven.',
+    },
+  },
+
+  async identity(api, endpoints, tokenResponse) {
+    const tid = str(jwtClaims(tokenResponse.id_token).tid)
+    if (tid && tid.toLowerCase() === MSA_TENANT_ID) throw personalAccount('signed in with a personal Microsoft account (MSA tenant in the id_token)')
+    const me = bodyOf(await call(() => api.request('GET', endpoints.userinfoUrl), refine), 'user')
+    const id = str(me.id)
+    if (!id) throw new ProviderError('retry', 'Graph answered /me without an id')
+    // Without an id_token: work and school accounts have GUID object ids, personal accounts 16 hex digits.
+    if (!tid && !GUID.test(id)) throw personalAccount('signed in with a personal Microsoft account (non-GUID user id)')
+    const email = str(me.mail) ?? str(me.userPrincipalName)
+    return { accountId: id, name: str(me.displayName) ?? email ?? id, ...(email && { email }) }
+  },
+
+  settings: {
+    fields: [
+      {
+        name: 'lobbyBypass',
+        type: 'select',
+        label: { en: 'Who skips the lobby', nl: 'Wie slaat de lobby over' },
+        options: [
+          { value: 'everyone', label: { en: 'Everyone', nl: 'Iedereen' } },
+          { value: 'organization', label: { en: 'People in my organization and guests', nl: 'Mensen in mijn organisatie en gasten' } },
+          { value: 'organizer', label: { en: 'Only me (the organizer)', nl: 'Alleen ik (de organisator)' } },
+        ],
+      },
+      {
+        name: 'preferDirectLink',
+        type: 'checkbox',
+        label: { en: 'Prefer direct Microsoft Teams link', nl: 'Directe Microsoft Teams-link gebruiken' },
+        hint: {
+          en: 'Invitations carry the Teams join link itself.',
+          nl: 'Uitnodigingen bevatten de Teams-deelnamelink zelf.',
+        },
+      },
+    ],
+    defaults: () => ({ lobbyBypass: 'organization', preferDirectLink: true }),
+    parse(form: Form, language: Language) {
+      const errors: Record<string, string> = {}
+      const lobbyBypass = select(form, 'lobbyBypass', TEAMS_LOBBY_BYPASS, 'organization', language, errors)
+      return { settings: { lobbyBypass, preferDirectLink: checkbox(form, 'preferDirectLink') }, errors }
+    },
+  },
+
+  meetings: {
+    async create(api, input, settings) {
+      const res = await call(() => api.request('POST', 'me/onlineMeetings', meetingBody(input, settings)), refine)
+      return toRef(bodyOf(res, 'meeting'))
+    },
+
+    async update(api, ref, input, settings) {
+      const res = await call(() => api.request('PATCH', meetingPath(ref), meetingBody(input, settings)), refine)
+      if (res.body && typeof res.body === 'object') return toRef(bodyOf(res, 'meeting'), ref)
+      // Graph documents 200 with the meeting; should it answer 204, read the meeting instead.
+      return toRef(bodyOf(await call(() => api.request('GET', meetingPath(ref)), refine), 'meeting'), ref)
+    },
+
+    async delete(api, ref) {
+      await deleteIgnoringGone(api, meetingPath(ref), undefined, refine)
+    },
+  },
+}

@@ -1,0 +1,144 @@
+import t from 'tap'
+import { ProviderError, type ApiClient } from '../../src/providers/contract.js'
+import { PERSONAL_ACCOUNT_MESSAGE, teamsProvider } from '../../src/providers/teams.js'
+import { MSA_TENANT_ID, startMicrosoftFake } from '../fakes/microsoft.js'
+import { asForm, checkFaults, connect, futureMeeting, rejectsWith } from './helpers.js'
+
+// `common` lets a personal account reach the app (with `organizations` Microsoft stops it on its own page).
+const fake = await startMicrosoftFake({ tenant: 'common' })
+t.teardown(() => fake.close())
+const settings = { lobbyBypass: 'organizer', preferDirectLink: true }
+
+t.test('the OAuth spec', async (t) => {
+  const oauth = teamsProvider.oauth
+  t.equal(oauth?.clientAuth, 'body')
+  t.match(oauth?.refreshParams?.scope, /offline_access/)
+  t.match(oauth?.refreshParams?.scope, /OnlineMeetings\.ReadWrite/)
+  const c = await connect(fake, teamsProvider)
+  const granted = String(c.tokenResponse.scope).split(' ')
+  for (const scope of oauth?.requiredScopes ?? []) t.ok(granted.includes(scope), `the grant contains ${scope}`)
+  t.type(c.tokenResponse.refresh_token, 'string', 'offline_access brings a refresh token')
+
+  // Microsoft refuses a refresh without scope; the adapter's refreshParams make it work.
+  const refreshed = await fetch(c.endpoints.tokenUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: String(c.tokenResponse.refresh_token),
+      client_id: fake.clientId,
+      client_secret: fake.clientSecret,
+      ...oauth?.refreshParams,
+    }).toString(),
+  })
+  t.equal(refreshed.status, 200)
+  t.match(oauth?.registrationHelp.en, /multitenant/)
+  t.match(oauth?.registrationHelp.en, /admin consent/)
+  t.match(oauth?.registrationHelp.en, /work or school/)
+  t.ok(teamsProvider.note?.nl)
+})
+
+t.test('identity', async (t) => {
+  t.test('a work account', async (t) => {
+    const c = await connect(fake, teamsProvider)
+    const identity = await teamsProvider.identity(c.api(), c.endpoints, c.tokenResponse)
+    t.same(identity, { accountId: fake.user.id, name: 'Adele Vance', email: 'AdeleV@contoso.example' })
+  })
+  t.test('mail: null falls back to userPrincipalName', async (t) => {
+    fake.knobs.mailNull = true
+    t.teardown(() => fake.reset())
+    const c = await connect(fake, teamsProvider)
+    const identity = await teamsProvider.identity(c.api(), c.endpoints, c.tokenResponse)
+    t.equal(identity.email, 'AdeleV@contoso.example')
+    t.equal(fake.requests.at(-1)?.path, '/v1.0/me')
+  })
+  t.test('a personal Microsoft account is refused', async (t) => {
+    fake.knobs.personalAccount = true
+    t.teardown(() => fake.reset())
+    const c = await connect(fake, teamsProvider)
+    const before = fake.count('/v1.0/me')
+    const error = await rejectsWith(t, teamsProvider.identity(c.api(), c.endpoints, c.tokenResponse), 'fail')
+    t.same(error.details.userMessage, PERSONAL_ACCOUNT_MESSAGE)
+    t.equal(error.details.userMessage?.en, 'Microsoft Teams needs a work or school account; personal Microsoft accounts are not supported.')
+    t.equal(fake.count('/v1.0/me'), before, 'decided from the id_token (tid) without asking Graph')
+
+    const withoutIdToken = { ...c.tokenResponse }
+    delete withoutIdToken.id_token
+    const fromGraph = await rejectsWith(t, teamsProvider.identity(c.api(), c.endpoints, withoutIdToken), 'fail', 'without an id_token')
+    t.same(fromGraph.details.userMessage, PERSONAL_ACCOUNT_MESSAGE, 'decided from the Graph user id')
+
+    const created = await rejectsWith(t, teamsProvider.meetings.create(c.api(), futureMeeting(), settings), 'fail', 'onlineMeetings refuses the account')
+    t.same(created.details.userMessage, PERSONAL_ACCOUNT_MESSAGE)
+    t.equal(MSA_TENANT_ID, '9188040d-6c67-4c5b-b112-36a304b66dad')
+  })
+})
+
+t.test('settings', async (t) => {
+  const s = teamsProvider.settings
+  t.same(s.defaults(), { lobbyBypass: 'organization', preferDirectLink: true })
+  t.same(s.parse(asForm(s.defaults()), 'en'), { settings: { lobbyBypass: 'organization', preferDirectLink: true }, errors: {} })
+  t.same(s.parse({ lobbyBypass: 'everyone' }, 'en').settings, { lobbyBypass: 'everyone', preferDirectLink: false })
+  t.same(s.parse({ lobbyBypass: 'organizer', preferDirectLink: 'on' }, 'nl').settings, { lobbyBypass: 'organizer', preferDirectLink: true })
+  t.equal(s.parse({ lobbyBypass: 'anyone' }, 'en').errors.lobbyBypass, 'Choose one of the options.')
+  t.equal(s.parse({ lobbyBypass: 'invited' }, 'nl').errors.lobbyBypass, 'Kies een van de opties.')
+  t.same(
+    s.fields.find((f) => f.name === 'lobbyBypass')?.options?.map((o) => o.value),
+    ['everyone', 'organization', 'organizer'],
+    'the values are Graph lobbyBypassScope members',
+  )
+  t.equal(s.fields.find((f) => f.name === 'preferDirectLink')?.label.en, 'Prefer direct Microsoft Teams link')
+})
+
+t.test('create, update, delete', async (t) => {
+  const c = await connect(fake, teamsProvider)
+  const api = c.api()
+  const input = futureMeeting()
+  const postsBefore = fake.count('/me/onlineMeetings', 'POST')
+  const ref = await teamsProvider.meetings.create(api, input, settings)
+  const stored = fake.meetings.get(ref.externalId)
+  t.ok(stored)
+  t.equal(stored.subject, input.title)
+  t.equal(Date.parse(stored.startDateTime), input.start.getTime())
+  t.equal(Date.parse(stored.endDateTime), input.end.getTime())
+  t.same(stored.lobbyBypassSettings, { scope: 'organizer', isDialInBypassEnabled: false })
+  t.equal(ref.joinUrl, stored.joinWebUrl)
+  t.equal(ref.passcode, stored.joinMeetingIdSettings.passcode)
+  const pin = stored.audioConferencing.conferenceId
+  t.same(ref.dialIn, [
+    { number: '+1 323-849-4874', pin },
+    { number: '+49 69 365 0000', pin },
+    { number: '+1 855-555-0100', pin },
+  ])
+
+  const later = futureMeeting({ title: 'Moved follow-up', daysAhead: 5, minutes: 20 })
+  const updated = await teamsProvider.meetings.update(api, ref, later, { ...settings, lobbyBypass: 'everyone' })
+  t.equal(updated.joinUrl, ref.joinUrl, 'the join link stays the same')
+  t.equal(updated.externalId, ref.externalId)
+  t.equal(stored.subject, 'Moved follow-up')
+  t.equal(Date.parse(stored.startDateTime), later.start.getTime())
+  t.equal(Date.parse(stored.endDateTime), later.end.getTime())
+  t.same(stored.lobbyBypassSettings, { scope: 'everyone', isDialInBypassEnabled: true })
+  t.equal(fake.count('/me/onlineMeetings', 'POST'), postsBefore + 1, 'an update never creates a second meeting')
+
+  await teamsProvider.meetings.delete(api, ref)
+  t.notOk(fake.meetings.has(ref.externalId))
+  await teamsProvider.meetings.delete(api, ref)
+  t.pass('deleting twice is fine')
+})
+
+t.test('errors are classified', async (t) => {
+  const c = await connect(fake, teamsProvider)
+  await checkFaults(t, fake, c, (api) => teamsProvider.meetings.create(api, futureMeeting(), settings))
+  const ref = await teamsProvider.meetings.create(c.api(), futureMeeting(), settings)
+  await checkFaults(t, fake, c, (api) => teamsProvider.meetings.update(api, ref, futureMeeting(), settings))
+})
+
+t.test('Graph throttling codes on a 403 are retried', async (t) => {
+  const api: ApiClient = {
+    request: async () => {
+      throw new ProviderError('fail', 'the provider answered 403 (rateLimitExceeded)', { status: 403, code: 'rateLimitExceeded' })
+    },
+  }
+  const error = await rejectsWith(t, teamsProvider.meetings.create(api, futureMeeting(), settings), 'retry')
+  t.equal(error.details.retryAfterMs, 30_000)
+})
