@@ -7,6 +7,13 @@ import type { Config } from './config.js'
 import { migrate, openDatabase, readMigrations, type Db } from './db/database.js'
 import { createAuditRepository } from './db/repositories/audit.js'
 import { createUserRepository } from './db/repositories/users.js'
+import { createOrganizationProviderRepository } from './db/repositories/organization-provider.js'
+import { createPendingAuthorizationRepository } from './db/repositories/pending-authorizations.js'
+import { createProviderClientRepository } from './db/repositories/provider-clients.js'
+import { createVideoService } from './connections/video-service.js'
+import { authorizationOrigins, createProviders } from './providers/registry.js'
+import { sandboxClient, sandboxPlugin } from './sandbox/server.js'
+import { Vault } from './security/vault.js'
 import { deriveKey, loadMasterSecret } from './security/keys.js'
 import { migrationsDir } from './paths.js'
 import { assetsPlugin, type AssetSource } from './plugins/assets.js'
@@ -90,12 +97,34 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   app.decorate('repos', { users, audit: createAuditRepository(db) })
   app.decorate('isSetUp', () => (setUp ||= users.count() > 0))
 
+  const vault = new Vault(masterSecret)
+  app.decorate('vault', vault)
+  const audit = app.repos.audit
+  const pending = createPendingAuthorizationRepository(db)
+  const sandbox = config.providers.sandbox ? sandboxClient(config.baseUrl, masterSecret) : undefined
+  const video = createVideoService({
+    config,
+    vault,
+    providers: createProviders(config),
+    clients: createProviderClientRepository(db),
+    organization: createOrganizationProviderRepository(db),
+    pending,
+    audit,
+    ...(sandbox && { sandboxClient: { id: sandbox.id, secret: sandbox.secret } }),
+  })
+  app.decorate('video', video)
+  app.addHook('onClose', () => video.close())
+
   const sessionStore = new SqliteSessionStore(db, config.sessionTtlSeconds * 1000)
   app.decorate('sessionStore', sessionStore)
-  const sweep = setInterval(() => sessionStore.sweep(), 15 * 60 * 1000).unref()
+  const sweep = setInterval(() => {
+    sessionStore.sweep()
+    pending.sweep()
+  }, 15 * 60 * 1000).unref()
   app.addHook('onClose', async () => clearInterval(sweep))
 
-  await app.register(securityHeadersPlugin, { https: config.isHttps, formActionOrigins: () => [] })
+  const formActionOrigins = authorizationOrigins(config)
+  await app.register(securityHeadersPlugin, { https: config.isHttps, formActionOrigins: () => formActionOrigins })
   await app.register(assetsPlugin, { sources: deps.assets })
   await app.register(healthRoutes, { expectedSchemaVersion: migrations.length })
 
@@ -120,5 +149,6 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   await app.register(errorsPlugin)
   app.addHook('onRequest', setupGate(app))
   await app.register(routes)
+  if (config.providers.sandbox) await app.register(sandboxPlugin, { baseUrl: config.baseUrl, masterSecret })
   return app
 }

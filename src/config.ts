@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { loadProvidersConfig, type ProvidersConfig } from './providers/endpoints.js'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 
@@ -20,6 +21,8 @@ export interface Config {
   /** Cache compiled templates (on unless NODE_ENV=development, so edits show without a restart). */
   cacheTemplates: boolean
   sessionTtlSeconds: number
+  /** Video meeting providers: endpoints, environment client credentials, sandbox, Jitsi. */
+  providers: ProvidersConfig
 }
 
 export class ConfigError extends Error {
@@ -95,7 +98,11 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('SECRET_KEY', 'must be at least 32 characters (e.g. `openssl rand -base64 48`)')
   }
 
+  const internalHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
+  const providers = loadProvidersConfig(env, { baseUrl, internalUrl: `http://${internalHost}:${port}`, production })
+
   return {
+    providers,
     port,
     host,
     baseUrl,

@@ -4,6 +4,8 @@ import type { AuditRepository } from './db/repositories/audit.js'
 import type { Language, User, UserRepository } from './db/repositories/users.js'
 import type { Translate } from './i18n/index.js'
 import type { SqliteSessionStore } from './plugins/session-store.js'
+import type { VideoService } from './connections/video-service.js'
+import type { Vault } from './security/vault.js'
 
 export interface Repositories {
   users: UserRepository
@@ -22,6 +24,8 @@ declare module 'fastify' {
     repos: Repositories
     sessionStore: SqliteSessionStore
     masterSecret: Buffer
+    vault: Vault
+    video: VideoService
     routeTable: { method: string; url: string; csrf: boolean }[]
     /** Answers requests once the first administrator exists; false only on a fresh installation. */
     isSetUp(): boolean

@@ -9,6 +9,9 @@
         if (zone && input.value === 'UTC') input.value = zone
       } catch (e) { /* keep UTC */ }
     })
+    // With JavaScript, a confirmation dialog (hx-confirm) replaces the separate confirmation page.
+    root.querySelectorAll('[data-confirm-link]').forEach(function (link) { link.hidden = true })
+    root.querySelectorAll('[data-confirm-button]').forEach(function (button) { button.hidden = false })
     // "Copy" buttons next to read-only fields; without JavaScript the field itself can be selected.
     root.querySelectorAll('[data-copy]').forEach(function (button) {
       button.hidden = false

@@ -6,6 +6,7 @@ import preferencesRoutes from './preferences.js'
 import userSettingsRoutes from './settings/users.js'
 import videoSettingsRoutes from './settings/video-meetings.js'
 import auditLogRoutes from './settings/audit-log.js'
+import oauthCallbackRoutes from './oauth-callback.js'
 
 /** Every route of the app, registered explicitly (a single executable has no directory tree to scan). */
 export default async function routes(app: FastifyInstance) {
@@ -16,4 +17,5 @@ export default async function routes(app: FastifyInstance) {
   await app.register(userSettingsRoutes)
   await app.register(videoSettingsRoutes)
   await app.register(auditLogRoutes)
+  await app.register(oauthCallbackRoutes)
 }

@@ -1,9 +1,162 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { ConnectFailure } from '../../connections/video-service.js'
+import { FormReader } from '../../forms.js'
+import type { Translate } from '../../i18n/index.js'
+import type { Language } from '../../db/repositories/users.js'
+import { NotFoundError } from '../../errors.js'
 import { requireAdmin } from '../../plugins/guards.js'
+import { PROVIDER_IDS, type ProviderAdapter, type ProviderId } from '../../providers/contract.js'
+import { isTenant } from '../../providers/endpoints.js'
 
-/** Settings → Video meetings: the organization's provider (the Configure flow fills this in). */
+const CONFIGURE = '/settings/video-meetings/configure'
+
+export function failureMessage(request: { t: Translate; language: Language }, provider: string, failure: ConnectFailure): string {
+  const t = request.t
+  switch (failure.reason) {
+    case 'denied':
+      return t('video.error.denied', { provider })
+    case 'state':
+      return t(failure.problem === 'expired' ? 'video.error.expired' : failure.problem === 'replayed' ? 'video.error.replayed' : 'video.error.state')
+    case 'issuer':
+      return t('video.error.issuer', { provider })
+    case 'provider_error':
+      return t('video.error.providerError', { provider, error: failure.error })
+    case 'token':
+      return t('video.error.token', { provider, detail: failure.detail })
+    case 'scope':
+      return t('video.error.scope', { provider, scopes: failure.missing.join(', ') })
+    case 'userinfo':
+      return t('video.error.userinfo', { provider, detail: failure.detail })
+    case 'account':
+      return failure.message[request.language]
+    case 'not_set_up':
+      return t('video.error.notSetUp', { provider })
+    case 'already_configured':
+      return t('video.error.alreadyConfigured', { provider: failure.provider })
+    case 'forbidden':
+      return t('page.forbidden.text')
+  }
+}
+
+/** Settings → Video meetings: the organization's provider and the Configure flow (which opens in a new tab). */
 export default async function videoSettingsRoutes(app: FastifyInstance) {
-  app.get('/settings/video-meetings', { preHandler: requireAdmin }, async (_request, reply) =>
-    reply.render('pages/settings/video-meetings', { tab: 'video-meetings' }, { partial: 'partials/video-status' }),
+  app.addHook('preHandler', requireAdmin)
+  const video = app.video
+  const actor = (request: FastifyRequest) => ({ id: request.user!.id, name: request.user!.name })
+
+  const providerParam = (id: string): ProviderAdapter => {
+    const p = (PROVIDER_IDS as readonly string[]).includes(id) ? video.available().find((a) => a.id === id) : undefined
+    if (!p) throw new NotFoundError()
+    return p
+  }
+
+  const statusData = () => ({ tab: 'video-meetings', organization: video.organization() })
+
+  // The status tab; htmx refreshes just its panel when the admin comes back from the Configure tab.
+  app.get('/settings/video-meetings', async (_request, reply) =>
+    reply.header('cache-control', 'no-store').render('pages/settings/video-meetings', statusData(), { partial: 'partials/video-status' }),
   )
+
+  const configurePage = (reply: FastifyReply, extra: Record<string, unknown> = {}, status?: number) => {
+    const organization = video.organization()
+    return reply.render(
+      'pages/settings/video-configure',
+      {
+        organization,
+        providers: video.available().map((p) => ({ adapter: p, client: video.clientStatus(p.id) })),
+        values: {},
+        errors: {},
+        ...(organization && { values: Object.fromEntries(Object.entries(organization.settings).map(([k, v]) => [k, v === true ? 'true' : v === false ? '' : String(v)])) }),
+        ...extra,
+      },
+      status ? { status } : {},
+    )
+  }
+
+  app.get(CONFIGURE, async (_request, reply) => configurePage(reply))
+
+  // Choosing a provider: OAuth providers go to their sign-in page; Jitsi needs none.
+  app.post<{ Params: { provider: string } }>(`${CONFIGURE}/:provider`, async (request, reply) => {
+    const p = providerParam(request.params.provider)
+    const current = video.organization()
+    if (current) {
+      request.flash('error', request.t('video.error.alreadyConfigured', { provider: current.adapter.name }))
+      return reply.redirect(CONFIGURE, 303)
+    }
+    if (!p.oauth) {
+      const result = video.connectWithoutSignIn(p.id, actor(request))
+      if (!result.ok) request.flash('error', failureMessage(request, p.name, result.failure))
+      return reply.redirect(CONFIGURE, 303)
+    }
+    if (!video.clientStatus(p.id).source) {
+      request.flash('error', request.t('video.error.notSetUp', { provider: p.name }))
+      return reply.redirect(CONFIGURE, 303)
+    }
+    const url = await video.startAuthorization(p.id, { userId: request.user!.id, sessionId: request.session.sessionId, purpose: 'organization' })
+    return reply.header('cache-control', 'no-store').redirect(url, 303)
+  })
+
+  app.post(`${CONFIGURE}/settings`, async (request, reply) => {
+    const organization = video.organization()
+    if (!organization) return reply.redirect(CONFIGURE, 303)
+    const form = new FormReader(request.body, request.t)
+    const values: Record<string, string | undefined> = {}
+    for (const field of organization.adapter.settings.fields) {
+      const raw = (request.body as Record<string, unknown> | undefined)?.[field.name]
+      values[field.name] = field.type === 'checkbox' ? (form.checkbox(field.name) ? 'true' : undefined) : typeof raw === 'string' ? raw : undefined
+      if (raw !== undefined && typeof raw !== 'string') form.fail(field.name, request.t('error.repeated'))
+    }
+    const result = form.ok ? video.saveSettings(values, request.language, actor(request)) : { ok: false as const, errors: form.errors }
+    if (!result.ok) {
+      const shown = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v ?? '']))
+      return configurePage(reply, { values: shown, errors: result.errors }, 422)
+    }
+    request.flash('success', request.t('video.configured.saved'))
+    return reply.redirect(CONFIGURE, 303)
+  })
+
+  app.get('/settings/video-meetings/disconnect', async (_request, reply) => {
+    const organization = video.organization()
+    if (!organization) return reply.redirect(CONFIGURE, 303)
+    return reply.render('pages/settings/video-disconnect', { organization })
+  })
+
+  app.post('/settings/video-meetings/disconnect', async (request, reply) => {
+    const result = await video.disconnect(actor(request))
+    if (result) {
+      const key = result.revoked === 'failed' ? 'video.disconnect.notRevoked' : result.revoked === 'no_endpoint' ? 'video.disconnect.noEndpoint' : 'video.disconnect.done'
+      request.flash(result.revoked === 'failed' ? 'error' : 'success', request.t(key, { provider: result.provider }))
+    }
+    return reply.redirect(CONFIGURE, 303)
+  })
+
+  const clientPage = (reply: FastifyReply, p: ProviderAdapter, extra: Record<string, unknown> = {}, status?: number) => {
+    const client = video.clientStatus(p.id)
+    return reply.render(
+      'pages/settings/video-client',
+      { provider: p, client, redirectUri: video.redirectUri(p.id), values: { clientId: client.clientId, tenant: client.tenant ?? '' }, errors: {}, ...extra },
+      status ? { status } : {},
+    )
+  }
+
+  app.get<{ Params: { provider: string } }>('/settings/video-meetings/clients/:provider', async (request, reply) => {
+    const p = providerParam(request.params.provider)
+    return clientPage(reply, p)
+  })
+
+  app.post<{ Params: { provider: string } }>('/settings/video-meetings/clients/:provider', async (request, reply) => {
+    const p = providerParam(request.params.provider)
+    const client = video.clientStatus(p.id)
+    if (!p.oauth || p.id === 'sandbox' || client.source === 'environment') return reply.redirect(`/settings/video-meetings/clients/${p.id}`, 303)
+    const f = new FormReader(request.body, request.t)
+    const clientId = f.text('clientId', { required: true, max: 200 })
+    const secret = f.password('clientSecret', { required: false, max: 500 })
+    const tenant = p.id === 'teams' ? f.text('tenant', { required: true, max: 100 }) : null
+    if (tenant && !f.errors.tenant && !isTenant(tenant)) f.fail('tenant', request.t('video.client.tenantInvalid'))
+    if (!secret && (!client.secretSet || client.unreadable) && !f.errors.clientSecret) f.fail('clientSecret', request.t('video.client.secretRequired'))
+    if (!f.ok) return clientPage(reply, p, { values: f.values, errors: f.errors }, 422)
+    video.saveClient(p.id as ProviderId, { clientId, secret: secret || null, tenant }, actor(request))
+    request.flash('success', request.t('video.client.saved', { provider: p.name }))
+    return reply.redirect(CONFIGURE, 303)
+  })
 }
