@@ -26,6 +26,12 @@
       })
     })
   }
+  // Boosted navigation swaps the body only: carry the new page's language over to <html lang>.
+  document.addEventListener('htmx:afterSwap', function (event) {
+    var xhr = event.detail && event.detail.xhr
+    var match = xhr && /<html[^>]*\slang="([a-z-]+)"/i.exec(xhr.responseText || '')
+    if (match) document.documentElement.lang = match[1]
+  })
   document.addEventListener('DOMContentLoaded', function () { enhance(document) })
   document.addEventListener('htmx:load', function (event) { enhance(event.target) })
 })()

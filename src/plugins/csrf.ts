@@ -36,8 +36,9 @@ export const csrfPlugin = fp(
       if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return
       if (request.routeOptions.config.csrf === false) return
       const body = request.body as Record<string, unknown> | undefined
-      const sent = request.headers[CSRF_HEADER] ?? (body && typeof body === 'object' ? body[CSRF_FIELD] : undefined)
-      if (!sameToken(sent, request.session.csrfToken)) throw new CsrfError()
+      const field = body && typeof body === 'object' ? body[CSRF_FIELD] : undefined
+      const expected = request.session?.csrfToken
+      if (!sameToken(request.headers[CSRF_HEADER], expected) && !sameToken(field, expected)) throw new CsrfError()
     })
   },
   { name: 'csrf', dependencies: ['@fastify/session'] },

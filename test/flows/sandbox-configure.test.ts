@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { Client, setUpAdmin } from '../helpers/app.js'
 import { startServer } from '../helpers/browser.js'
@@ -19,7 +19,7 @@ async function consent(admin: Client, authorizeUrl: string, decision: 'allow' | 
   return back.pathname + back.search
 }
 
-async function start(t: Parameters<Parameters<typeof t.test>[1]>[0]): Promise<{ app: FastifyInstance; admin: Client }> {
+async function start(t: Test): Promise<{ app: FastifyInstance; admin: Client }> {
   const { app } = await startServer(t)
   const admin = await setUpAdmin(app)
   return { app, admin }
