@@ -148,7 +148,10 @@ export async function createOAuthClient(options: OAuthClientOptions): Promise<OA
   const client = namespace.oauth2 as {
     authorizeURL(params: Record<string, unknown>): string
     getToken(params: Record<string, unknown>): Promise<{ token: Record<string, unknown> }>
-    createToken(token: Record<string, unknown>): { refresh(params?: Record<string, unknown>): Promise<{ token: Record<string, unknown> }>; revoke(hint: string): Promise<void> }
+    createToken(token: Record<string, unknown>): {
+      refresh(params?: Record<string, unknown>): Promise<{ token: Record<string, unknown> }>
+      revoke(hint: string, httpOptions?: Record<string, unknown>): Promise<void>
+    }
   }
 
   return {
@@ -181,7 +184,8 @@ export async function createOAuthClient(options: OAuthClientOptions): Promise<OA
     async revoke(token, hint) {
       if (!endpoints.revokeUrl) return false
       try {
-        await client.createToken({ [hint]: token, token_type: 'Bearer' }).revoke(hint)
+        // RFC 7009: a 200 with any (often empty, non-JSON) body means revoked; strict JSON parsing would fail it.
+        await client.createToken({ [hint]: token, token_type: 'Bearer' }).revoke(hint, { json: true })
         return true
       } catch (error) {
         throw toOAuthError(error)

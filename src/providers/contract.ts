@@ -18,6 +18,8 @@ export interface ProviderEndpoints {
   revokeUrl: string | null
   userinfoUrl: string
   apiUrl: string
+  /** The authorization server's issuer identifier (RFC 9207 `iss`), where known. */
+  issuer?: string
 }
 
 export interface OAuthSpec {

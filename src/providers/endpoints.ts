@@ -44,6 +44,8 @@ const DEFAULTS: Record<'ZOOM' | 'TEAMS' | 'GOOGLE' | 'WEBEX', ProviderEndpoints>
     revokeUrl: 'https://oauth2.googleapis.com/revoke',
     userinfoUrl: 'https://openidconnect.googleapis.com/v1/userinfo',
     apiUrl: 'https://www.googleapis.com/calendar/v3',
+    // Google sends `iss` in authorization responses.
+    issuer: 'https://accounts.google.com',
   },
   WEBEX: {
     authorizeUrl: 'https://webexapis.com/v1/authorize',
@@ -64,8 +66,12 @@ function url(env: Env, name: string, fallback: string): string {
 
 function endpointsFor(env: Env, prefix: string, defaults: ProviderEndpoints): ProviderEndpoints {
   const revokeRaw = env[`${prefix}_REVOKE_URL`]
+  const authorizeUrl = url(env, `${prefix}_AUTHORIZE_URL`, defaults.authorizeUrl)
+  // RFC 9207: the default cloud's issuer; for an overridden server, its origin unless <P>_ISSUER says otherwise.
+  const issuer = env[`${prefix}_ISSUER`]?.trim() || (authorizeUrl === defaults.authorizeUrl ? defaults.issuer : new URL(authorizeUrl.replace('{tenant}', 'tenant')).origin)
   return {
-    authorizeUrl: url(env, `${prefix}_AUTHORIZE_URL`, defaults.authorizeUrl),
+    ...(issuer && { issuer }),
+    authorizeUrl,
     tokenUrl: url(env, `${prefix}_TOKEN_URL`, defaults.tokenUrl),
     // Set to an empty value to say "this provider has no revocation endpoint here".
     revokeUrl: revokeRaw !== undefined && revokeRaw.trim() === '' ? null : revokeRaw ? url(env, `${prefix}_REVOKE_URL`, '') : defaults.revokeUrl,
@@ -138,6 +144,7 @@ export function loadProvidersConfig(env: Env, options: { baseUrl: string; intern
 export function resolveEndpoints(endpoints: ProviderEndpoints, tenant: string): ProviderEndpoints {
   const fill = (u: string) => u.replace('{tenant}', encodeURIComponent(tenant))
   return {
+    ...(endpoints.issuer && { issuer: endpoints.issuer }),
     authorizeUrl: fill(endpoints.authorizeUrl),
     tokenUrl: fill(endpoints.tokenUrl),
     revokeUrl: endpoints.revokeUrl && fill(endpoints.revokeUrl),

@@ -120,7 +120,8 @@ export function createGoogleMeetProvider(options: GoogleMeetOptions = {}): Provi
       requiredScopes: [CALENDAR_EVENTS],
       clientAuth: 'body',
       authorizeParams: { access_type: 'offline', prompt: 'consent', include_granted_scopes: 'true' },
-      issuer: () => 'https://accounts.google.com',
+      // From the endpoints: https://accounts.google.com for Google's cloud, or GOOGLE_ISSUER / the overridden server.
+      issuer: (endpoints) => endpoints.issuer ?? 'https://accounts.google.com',
       consoleUrl: 'https://console.cloud.google.com/apis/credentials',
       registrationHelp: {
         en: 'In the Google Cloud console enable the Google Calendar API, set up the OAuth consent screen (add the scopes openid, email, profile and https://www.googleapis.com/auth/calendar.events), then create an OAuth client ID of type "Web application" with the redirect URI shown here. While the app\'s publishing status is "Testing", only listed test users can connect and Google ends their connection after 7 days: publish the app ("In production"; the calendar scope may need Google\'s verification) for lasting connections.',

@@ -538,6 +538,8 @@ export async function startGoogleFake(options?: Partial<FakeOptions>): Promise<P
     GOOGLE_API_URL: `${url}/calendar/v3`,
     GOOGLE_CLIENT_ID: ctx.opts.clientId,
     GOOGLE_CLIENT_SECRET: ctx.opts.clientSecret,
+    // Google names itself in the redirect (RFC 9207); the fake does too, like a proxy of Google would.
+    GOOGLE_ISSUER: 'https://accounts.google.com',
   }))
 }
 
