@@ -11,9 +11,15 @@ import { createOrganizationProviderRepository } from './db/repositories/organiza
 import { createPendingAuthorizationRepository } from './db/repositories/pending-authorizations.js'
 import { createProviderClientRepository } from './db/repositories/provider-clients.js'
 import { createVideoService } from './connections/video-service.js'
+import { createTokenManager } from './connections/token-manager.js'
+import { createUserConnectionRepository } from './db/repositories/user-connections.js'
+import { createFollowUpRepository } from './db/repositories/follow-ups.js'
+import { createJobRepository } from './db/repositories/jobs.js'
+import { createMeetingSync } from './meetings/sync.js'
 import { authorizationOrigins, createProviders } from './providers/registry.js'
 import { sandboxClient, sandboxPlugin } from './sandbox/server.js'
 import { Vault } from './security/vault.js'
+import type { ProviderId } from './providers/contract.js'
 import { deriveKey, loadMasterSecret } from './security/keys.js'
 import { migrationsDir } from './paths.js'
 import { assetsPlugin, type AssetSource } from './plugins/assets.js'
@@ -38,6 +44,8 @@ export interface AppDependencies {
   assets?: AssetSource[]
   migrationsSql?: { version: number; name: string; sql: string }[]
   readTemplate?: (file: string) => string
+  /** Background workers (meeting sync); tests that drive jobs by hand turn them off. */
+  startWorkers?: boolean
 }
 
 /** Request logs carry the method and path only: OAuth codes and states arrive in query strings. */
@@ -102,6 +110,9 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   const audit = app.repos.audit
   const pending = createPendingAuthorizationRepository(db)
   const sandbox = config.providers.sandbox ? sandboxClient(config.baseUrl, masterSecret) : undefined
+  const connections = createUserConnectionRepository(db, vault)
+  const followUps = createFollowUpRepository(db)
+  const jobs = createJobRepository(db)
   const video = createVideoService({
     config,
     vault,
@@ -110,9 +121,30 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     organization: createOrganizationProviderRepository(db),
     pending,
     audit,
+    connections,
+    onUserConnected: (userId) => {
+      // Meetings that waited for this user's sign-in go now.
+      jobs.wakeForUser(userId, Date.now())
+    },
     ...(sandbox && { sandboxClient: { id: sandbox.id, secret: sandbox.secret } }),
   })
+  const tokens = createTokenManager({
+    db,
+    connections,
+    clientFor: (provider) => video.oauthClient(provider as ProviderId),
+    // Longer than any token request may take, so a slow refresh never loses its lease.
+    leaseMs: config.providers.httpTimeoutMs * 3,
+  })
+  const meetings = createMeetingSync({ followUps, jobs, connections, tokens, video, log: app.log })
   app.decorate('video', video)
+  app.decorate('followUps', followUps)
+  app.decorate('connections', connections)
+  app.decorate('meetings', meetings)
+  app.addHook('onReady', async () => {
+    if (deps.startWorkers !== false) meetings.start()
+  })
+  // Stop taking jobs first, let the one running finish, then close provider clients.
+  app.addHook('preClose', () => meetings.stop())
   app.addHook('onClose', () => video.close())
 
   const sessionStore = new SqliteSessionStore(db, config.sessionTtlSeconds * 1000)

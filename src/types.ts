@@ -6,6 +6,9 @@ import type { Translate } from './i18n/index.js'
 import type { SqliteSessionStore } from './plugins/session-store.js'
 import type { VideoService } from './connections/video-service.js'
 import type { Vault } from './security/vault.js'
+import type { FollowUpRepository } from './db/repositories/follow-ups.js'
+import type { UserConnectionRepository } from './db/repositories/user-connections.js'
+import type { MeetingSync } from './meetings/sync.js'
 
 export interface Repositories {
   users: UserRepository
@@ -26,6 +29,9 @@ declare module 'fastify' {
     masterSecret: Buffer
     vault: Vault
     video: VideoService
+    followUps: FollowUpRepository
+    connections: UserConnectionRepository
+    meetings: MeetingSync
     routeTable: { method: string; url: string; csrf: boolean }[]
     /** Answers requests once the first administrator exists; false only on a fresh installation. */
     isSetUp(): boolean
@@ -46,5 +52,7 @@ declare module '@fastify/session' {
     userId?: number
     csrfToken?: string
     flash?: Flash
+    /** A user's sign-in as another account, waiting for them to confirm it replaces their connection. */
+    heldSignIn?: { state: string; account: string; previous: string; provider: string }
   }
 }

@@ -3,6 +3,7 @@ import type { AuditRepository } from '../db/repositories/audit.js'
 import { AlreadyConfiguredError, type OrganizationProvider, type OrganizationProviderRepository } from '../db/repositories/organization-provider.js'
 import { hashOf, type PendingAuthorizationRepository, type Purpose, type StateProblem } from '../db/repositories/pending-authorizations.js'
 import type { ProviderClientRepository } from '../db/repositories/provider-clients.js'
+import type { UserConnectionRepository } from '../db/repositories/user-connections.js'
 import type { Language } from '../db/repositories/users.js'
 import { createOAuthClient, OAuthError, type ClientCredentials, type OAuthClient, type TokenSet } from '../oauth/client.js'
 import { ProviderError, type ProviderAdapter, type ProviderEndpoints, type ProviderId, type ProviderSettings, type Text } from '../providers/contract.js'
@@ -30,9 +31,13 @@ export type ConnectFailure =
   | { reason: 'already_configured'; provider: string }
   /** Only administrators may connect the organization's provider. */
   | { reason: 'forbidden' }
+  /** A user tried to connect a provider the organization does not use. */
+  | { reason: 'not_organization_provider' }
 
 export type CallbackOutcome =
   | { ok: true; purpose: Purpose; provider: ProviderId; returnTo: string; account: string; replay: boolean }
+  /** A user signed in as another account than their connection's: held until they confirm. */
+  | { ok: 'confirm'; purpose: 'user'; provider: ProviderId; returnTo: string; account: string; previous: string; state: string }
   | { ok: false; purpose: Purpose | null; provider: ProviderId; failure: ConnectFailure; returnTo: string }
 
 export interface ClientStatus {
@@ -53,6 +58,9 @@ export interface VideoServiceDeps {
   organization: OrganizationProviderRepository
   pending: PendingAuthorizationRepository
   audit: AuditRepository
+  connections: UserConnectionRepository
+  /** A user's connection was made or renewed: their waiting meetings can go now. */
+  onUserConnected?: (userId: number) => void | Promise<void>
   /** The Sandbox's built-in client registration, when the Sandbox is enabled. */
   sandboxClient?: ClientCredentials
   now?: () => number
@@ -61,6 +69,17 @@ export interface VideoServiceDeps {
 const sealedTokensAad = (provider: string) => `organization_provider:1:${provider}`
 const clientSecretAad = (provider: string) => `provider_clients:${provider}`
 const verifierAad = (stateHash: string) => `pending_authorizations:${stateHash}`
+const heldAad = (stateHash: string) => `pending_authorizations:held:${stateHash}`
+
+interface HeldSignIn {
+  userId: number
+  provider: ProviderId
+  accountId: string
+  accountName: string
+  accountEmail: string
+  grantedScope: string
+  tokens: TokenSet
+}
 
 /** Scopes compared as sets; Zoom lists granular scopes, Google full URLs. */
 export function missingScopes(required: string[], granted: string | null): string[] {
@@ -163,8 +182,24 @@ export function createVideoService(deps: VideoServiceDeps) {
     deps.audit.record(actor, action, subject, details)
   }
 
+  async function storeUserConnection(signIn: HeldSignIn, actor: Actor): Promise<void> {
+    const { replacedAccount } = deps.connections.connect({
+      userId: signIn.userId,
+      provider: signIn.provider,
+      accountId: signIn.accountId,
+      accountName: signIn.accountName,
+      accountEmail: signIn.accountEmail,
+      grantedScope: signIn.grantedScope,
+      tokens: signIn.tokens,
+    })
+    record(actor, replacedAccount ? 'connection.replace' : 'connection.connect', adapter(signIn.provider)?.name ?? signIn.provider, { account: signIn.accountEmail || signIn.accountName })
+    await deps.onUserConnected?.(signIn.userId)
+  }
+
   return {
     adapter,
+    oauthClient,
+    api,
     redirectUri,
     clientStatus,
     endpoints,
@@ -256,7 +291,26 @@ export function createVideoService(deps: VideoServiceDeps) {
         if (error instanceof ProviderError) return failed({ reason: 'userinfo', detail: error.message })
         throw error
       }
-      if (pending.purpose !== 'organization') return failed({ reason: 'not_set_up' })
+      if (pending.purpose === 'user') {
+        const signIn: HeldSignIn = {
+          userId: who.actor.id,
+          provider: id,
+          accountId: identity.accountId,
+          accountName: identity.name,
+          accountEmail: identity.email ?? '',
+          grantedScope: exchange.tokens.scope ?? p.oauth.scopes.join(' '),
+          tokens: exchange.tokens,
+        }
+        if (deps.organization.get()?.provider !== id) return failed({ reason: 'not_organization_provider' })
+        const existing = deps.connections.findForUser(who.actor.id, id)
+        if (existing && existing.accountId !== identity.accountId) {
+          deps.pending.hold(state, vault.seal(JSON.stringify(signIn), heldAad(hashOf(state))))
+          return { ok: 'confirm', purpose: 'user', provider: id, returnTo: pending.returnTo, account: identity.email ?? identity.name, previous: existing.accountEmail || existing.accountName, state }
+        }
+        await storeUserConnection(signIn, who.actor)
+        deps.pending.finish(state, 'success')
+        return { ok: true, purpose: 'user', provider: id, returnTo: pending.returnTo, account: identity.email ?? identity.name, replay: false }
+      }
       try {
         const result = deps.organization.connect({
           provider: id,
@@ -275,6 +329,55 @@ export function createVideoService(deps: VideoServiceDeps) {
       }
       deps.pending.finish(state, 'success')
       return { ok: true, purpose: pending.purpose, provider: id, returnTo: pending.returnTo, account: identity.email ?? identity.name, replay: false }
+    },
+
+    /** The user confirmed that the sign-in as another account replaces their connection. */
+    async confirmHeldSignIn(state: string, who: { sessionId: string; actor: Actor }): Promise<{ provider: ProviderId; returnTo: string } | null> {
+      const held = deps.pending.takeHeld(state, who.sessionId, who.actor.id)
+      if (!held) return null
+      let signIn: HeldSignIn
+      try {
+        signIn = JSON.parse(vault.open(held.sealed, heldAad(hashOf(state)))) as HeldSignIn
+      } catch {
+        return null
+      }
+      if (signIn.userId !== who.actor.id || deps.organization.get()?.provider !== signIn.provider) return null
+      await storeUserConnection(signIn, who.actor)
+      return { provider: signIn.provider, returnTo: held.returnTo }
+    },
+
+    /** The user kept their connection: the other account's tokens are revoked where possible and dropped. */
+    async discardHeldSignIn(state: string, who: { sessionId: string; actor: Actor }): Promise<void> {
+      const held = deps.pending.takeHeld(state, who.sessionId, who.actor.id)
+      if (!held) return
+      try {
+        const signIn = JSON.parse(vault.open(held.sealed, heldAad(hashOf(state)))) as HeldSignIn
+        const client = await oauthClient(signIn.provider)
+        const token = signIn.tokens.refreshToken ?? signIn.tokens.accessToken
+        await client?.revoke(token, signIn.tokens.refreshToken ? 'refresh_token' : 'access_token')
+      } catch {
+        // Best effort: the tokens are gone from here either way.
+      }
+    },
+
+    /** A user removes their own connection (or an admin removes it under Manage users). */
+    async removeUserConnection(connectionId: number, actor: Actor): Promise<{ provider: string; revoked: 'yes' | 'no_endpoint' | 'failed' | 'nothing' } | null> {
+      const removed = deps.connections.remove(connectionId)
+      if (!removed) return null
+      const p = adapter(removed.connection.provider)
+      let revoked: 'yes' | 'no_endpoint' | 'failed' | 'nothing' = 'nothing'
+      if (p?.oauth && removed.tokens) {
+        try {
+          const client = await oauthClient(p.id)
+          const token = removed.tokens.refreshToken ?? removed.tokens.accessToken
+          revoked = client && (await client.revoke(token, removed.tokens.refreshToken ? 'refresh_token' : 'access_token')) ? 'yes' : 'no_endpoint'
+        } catch (error) {
+          if (!(error instanceof OAuthError)) throw error
+          revoked = 'failed'
+        }
+      }
+      record(actor, 'connection.remove', p?.name ?? removed.connection.provider, { user: removed.connection.userId, account: removed.connection.accountEmail || removed.connection.accountName, revoked })
+      return { provider: p?.name ?? removed.connection.provider, revoked }
     },
 
     /** Providers without sign-in (Jitsi) are configured directly. */

@@ -1,10 +1,13 @@
 import type { FastifyInstance } from 'fastify'
 import { PROVIDER_IDS, type ProviderId } from '../providers/contract.js'
-import { requireUser } from '../plugins/guards.js'
+import { requireUser, safeNext } from '../plugins/guards.js'
 import { ForbiddenError, NotFoundError } from '../errors.js'
 import { failureMessage } from './settings/video-meetings.js'
 
 const CONFIGURE = '/settings/video-meetings/configure'
+export const PREFERENCES_VIDEO = '/preferences/video-meetings'
+/** How long the return from a user's sign-in waits for the meeting it was started for. */
+export const INLINE_SYNC_BUDGET_MS = 5_000
 
 /**
  * The providers' redirect back: GET /oauth/<provider>/callback, one path per provider (the state must belong
@@ -20,20 +23,33 @@ export default async function oauthCallbackRoutes(app: FastifyInstance) {
       if (!adapter?.oauth) throw new NotFoundError()
       reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer')
       const query = Object.fromEntries(Object.entries(request.query).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]))
+      const user = request.user!
       const outcome = await app.video.completeAuthorization(id, query, {
         sessionId: request.session.sessionId,
-        actor: { id: request.user!.id, name: request.user!.name },
-        isAdmin: request.user!.role === 'admin',
+        actor: { id: user.id, name: user.name },
+        isAdmin: user.role === 'admin',
       })
       if (!outcome.ok && outcome.failure.reason === 'forbidden') throw new ForbiddenError()
-      const returnTo = outcome.purpose === 'organization' || outcome.purpose === null ? CONFIGURE : outcome.returnTo || '/preferences/video-meetings'
-      if (outcome.ok) {
-        if (!outcome.replay) {
-          request.flash('success', outcome.account ? request.t('video.configured.connected', { provider: adapter.name, account: outcome.account }) : request.t('video.configured.connectedNoAccount', { provider: adapter.name }))
-        }
-      } else {
+      const userFlow = outcome.purpose === 'user'
+      const returnTo = userFlow ? safeNext(outcome.returnTo, PREFERENCES_VIDEO) : CONFIGURE
+
+      if (outcome.ok === 'confirm') {
+        request.session.heldSignIn = { state: outcome.state, account: outcome.account, previous: outcome.previous, provider: adapter.name }
+        return reply.redirect(`${PREFERENCES_VIDEO}/replace`, 303)
+      }
+      if (!outcome.ok) {
         request.log.info({ provider: id, reason: outcome.failure.reason }, 'provider connection refused')
         request.flash('error', failureMessage(request, adapter.name, outcome.failure))
+        return reply.redirect(returnTo, 303)
+      }
+      if (!outcome.replay) {
+        const account = outcome.account
+        request.flash('success', account ? request.t('video.configured.connected', { provider: adapter.name, account }) : request.t('video.configured.connectedNoAccount', { provider: adapter.name }))
+      }
+      // The follow-up that sent the user here was saved first; its meeting is created now.
+      const followUp = /^\/follow-ups\/(\d+)$/.exec(returnTo)
+      if (userFlow && followUp && app.followUps.getForUser(Number(followUp[1]), user.id)) {
+        await app.meetings.syncNow(Number(followUp[1]), INLINE_SYNC_BUDGET_MS)
       }
       return reply.redirect(returnTo, 303)
     },

@@ -35,7 +35,4 @@ export default async function preferencesRoutes(app: FastifyInstance) {
 
   app.get('/preferences/email', async (_request, reply) => reply.render('pages/preferences/email', { tab: 'email' }))
 
-  app.get('/preferences/video-meetings', async (_request, reply) =>
-    reply.render('pages/preferences/video-meetings', { tab: 'video-meetings' }),
-  )
 }

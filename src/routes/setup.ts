@@ -52,6 +52,7 @@ export default async function setupRoutes(app: FastifyInstance) {
     app.repos.audit.record({ id: user.id, name: user.name }, 'setup', user.email)
     await signIn(request, user.id)
     request.flash('success', translator(user.language)('setup.done'))
-    return reply.redirect('/', 303)
+    // First stop: the new admin's own preferences (name, language, time zone).
+    return reply.redirect('/preferences/general', 303)
   })
 }

@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap'
 import type { Page } from 'playwright-core'
 import { ADMIN } from '../helpers/app.js'
-import { checkAccessibility, launchBrowser, newPage, startServer } from '../helpers/browser.js'
+import { checkAccessibility, launchBrowser, newPage, startServer, steps } from '../helpers/browser.js'
 
 const SCREENSHOT = '/tmp/vm-preferences.png'
 const HTMX_URL = /^\/assets\/[\w-]+\/vendor\/htmx\.min\.js$/
@@ -48,17 +48,7 @@ for (const js of [true, false]) {
     page.setDefaultTimeout(10_000)
     const htmx = js ? page.waitForResponse((r) => HTMX_URL.test(new URL(r.url()).pathname)) : undefined
 
-    // Steps share the page; after one throws, the rest are skipped instead of timing out one by one.
-    let broken = false
-    const step = (name: string, fn: (t: Test) => Promise<void>) =>
-      t.test(name, { skip: broken && 'an earlier step failed' }, async (t) => {
-        try {
-          await fn(t)
-        } catch (error) {
-          broken = true
-          throw error
-        }
-      })
+    const step = steps(t)
 
     await step('the first visit leads to setup', async (t) => {
       await page.goto(`${url}/`)
@@ -165,8 +155,8 @@ for (const js of [true, false]) {
     await step('the right password signs in', async (t) => {
       await page.getByLabel('Password').fill(ADMIN.password)
       await submit(t, page, '/sign-in', 303, () => page.getByRole('button', { name: 'Sign in' }).click())
-      await page.waitForURL((u) => u.pathname === '/preferences/general')
-      await heading(page).filter({ hasText: 'Voorkeuren' }).waitFor()
+      await page.waitForURL((u) => u.pathname === '/follow-ups')
+      await heading(page).filter({ hasText: 'Vervolgacties' }).waitFor()
       t.equal(await page.locator('.who').textContent(), `Aangemeld als ${ADMIN.name}`)
     })
 

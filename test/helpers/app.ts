@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
-import { buildApp } from '../../src/app.js'
+import { buildApp, type AppDependencies } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 
 export function tempDir(t: Test, prefix = 'vm-test-'): string {
@@ -17,8 +17,8 @@ export function testConfig(t: Test, env: Record<string, string> = {}): Config {
 }
 
 /** A fresh app on a fresh data directory, closed when the test ends. */
-export async function testApp(t: Test, env: Record<string, string> = {}): Promise<FastifyInstance> {
-  const app = await buildApp(testConfig(t, env))
+export async function testApp(t: Test, env: Record<string, string> = {}, deps: AppDependencies = {}): Promise<FastifyInstance> {
+  const app = await buildApp(testConfig(t, env), deps)
   t.teardown(() => app.close())
   return app
 }

@@ -161,3 +161,20 @@ export async function checkAccessibility(t: Test, page: Page, label = new URL(pa
     })
   t.same(problems, [], `no serious or critical accessibility violations on ${label}`)
 }
+
+/**
+ * Subtests that share one page: after a step throws, the later ones are skipped instead of each timing
+ * out on a page in the wrong state.
+ */
+export function steps(t: Test): (name: string, fn: (t: Test) => Promise<void>) => Promise<unknown> {
+  let broken = false
+  return (name, fn) =>
+    t.test(name, { skip: broken && 'an earlier step failed' }, async (t) => {
+      try {
+        await fn(t)
+      } catch (error) {
+        broken = true
+        throw error
+      }
+    })
+}

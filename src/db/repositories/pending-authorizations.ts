@@ -48,6 +48,18 @@ export function createPendingAuthorizationRepository(db: Db, now: () => number =
   )
   const find = db.prepare<[string], Row>('SELECT * FROM pending_authorizations WHERE state_hash = ?')
   const finish = db.prepare('UPDATE pending_authorizations SET outcome = ? WHERE state_hash = ?')
+  const hold = db.prepare("UPDATE pending_authorizations SET held_enc = ?, outcome = 'held' WHERE state_hash = ?")
+  const findHeld = db.prepare<[string, string, number], { held_enc: string; provider: string; return_to: string }>(
+    `SELECT held_enc, provider, return_to FROM pending_authorizations
+     WHERE state_hash = ? AND session_hash = ? AND user_id = ? AND outcome = 'held' AND held_enc IS NOT NULL`,
+  )
+  // RETURNING shows the row after the update, so the held value is read first, in the same transaction.
+  const clearHeld = db.prepare("UPDATE pending_authorizations SET held_enc = NULL, outcome = 'success' WHERE state_hash = ?")
+  const takeHeld = db.transaction((stateHash: string, sessionHash: string, userId: number) => {
+    const row = findHeld.get(stateHash, sessionHash, userId)
+    if (row) clearHeld.run(stateHash)
+    return row
+  })
   const sweep = db.prepare('DELETE FROM pending_authorizations WHERE created_at <= ?')
 
   return {
@@ -82,6 +94,15 @@ export function createPendingAuthorizationRepository(db: Db, now: () => number =
     },
     finish(state: string, outcome: 'success' | 'failed'): void {
       finish.run(outcome, hashOf(state))
+    },
+    /** Keeps a finished sign-in (sealed) until the user confirms it may replace their connection. */
+    hold(state: string, sealed: string): void {
+      hold.run(sealed, hashOf(state))
+    },
+    /** Takes the held sign-in once: only by the session and user that made it. */
+    takeHeld(state: string, sessionId: string, userId: number): { sealed: string; provider: string; returnTo: string } | undefined {
+      const row = takeHeld.immediate(hashOf(state), hashOf(sessionId), userId)
+      return row && { sealed: row.held_enc, provider: row.provider, returnTo: row.return_to }
     },
     /** Drops rows past any use (kept a day so a late replay is still recognised as one). */
     sweep(): number {

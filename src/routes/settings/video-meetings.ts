@@ -35,6 +35,8 @@ export function failureMessage(request: { t: Translate; language: Language }, pr
       return t('video.error.alreadyConfigured', { provider: failure.provider })
     case 'forbidden':
       return t('page.forbidden.text')
+    case 'not_organization_provider':
+      return t('video.error.notOrganizationProvider', { provider })
   }
 }
 

@@ -1,0 +1,239 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { VideoService } from '../connections/video-service.js'
+import type { TokenManager } from '../connections/token-manager.js'
+import type { FollowUp, FollowUpRepository } from '../db/repositories/follow-ups.js'
+import type { Job, JobRepository } from '../db/repositories/jobs.js'
+import type { UserConnectionRepository } from '../db/repositories/user-connections.js'
+import { ProviderError, type ApiClient, type MeetingInput, type MeetingRef, type ProviderAdapter } from '../providers/contract.js'
+
+export const SYNC_JOB = 'meeting.sync'
+const LOCK_MS = 120_000
+/** Attempts before a meeting is marked failed: with the backoff below, about two days of trying. */
+export const MAX_ATTEMPTS = 14
+/** A meeting that waits for its user's (re)connection is looked at again after this long anyway. */
+const BLOCKED_RECHECK_MS = 6 * 3600 * 1000
+
+export type SyncOutcome =
+  | { kind: 'done' }
+  | { kind: 'retry'; afterMs: number; reason: string }
+  /** Waiting for the user: not connected yet, or the connection needs a new sign-in. */
+  | { kind: 'blocked'; reason: 'not_connected' | 'needs_reconnect' }
+
+export interface MeetingSyncDeps {
+  followUps: FollowUpRepository
+  jobs: JobRepository
+  connections: UserConnectionRepository
+  tokens: TokenManager
+  video: VideoService
+  log: FastifyBaseLogger
+  now?: () => number
+  /** Called once a follow-up's meeting link exists or changed (the invitations wait for it). */
+  onMeetingChanged?: (followUpId: number) => void
+}
+
+/** Exponential backoff from 30 s, capped at an hour, with jitter; a provider's Retry-After wins when longer. */
+export function backoffMs(attempts: number, retryAfterMs = 0): number {
+  const base = Math.min(30_000 * 2 ** attempts, 3_600_000)
+  return Math.max(retryAfterMs, Math.round(base * (0.8 + Math.random() * 0.4)))
+}
+
+function meetingInput(f: FollowUp, requestId: string): MeetingInput {
+  return {
+    title: f.title,
+    start: new Date(f.startsAt),
+    end: new Date(f.endsAt),
+    timeZone: f.timeZone,
+    ...(f.description && { description: f.description }),
+    requestId,
+  }
+}
+
+/**
+ * Brings each follow-up's provider meeting in line with the follow-up: create, update in place, or delete.
+ * Saving a follow-up never depends on the provider: the change is stored with a job, tried at once, and
+ * retried with bounded backoff when the provider is down. The organization's provider is the only one used.
+ */
+export function createMeetingSync(deps: MeetingSyncDeps) {
+  const { followUps, jobs, connections, tokens, video, log } = deps
+  const now = deps.now ?? Date.now
+  let timer: NodeJS.Timeout | null = null
+  let running: Promise<void> | null = null
+
+  /** Runs `call` with the user's token; a 401 gets one refresh and one more try. */
+  async function withApi<T>(connectionId: number, adapter: ProviderAdapter, call: (api: ApiClient) => Promise<T>): Promise<T> {
+    const token = await tokens.accessToken(connectionId)
+    try {
+      return await call(video.api(adapter.id, token))
+    } catch (error) {
+      if (!(error instanceof ProviderError) || error.kind !== 'reauth' || error.details.status !== 401) throw error
+      const fresh = await tokens.refreshAfterRejection(connectionId, token)
+      return await call(video.api(adapter.id, fresh))
+    }
+  }
+
+  async function reconcile(followUpId: number): Promise<SyncOutcome> {
+    const f = followUps.getAny(followUpId)
+    const meeting = f?.meeting
+    if (!f || !meeting) return { kind: 'done' }
+    const wanted = f.video && !f.deleted
+    const adapter = video.adapter(meeting.provider)
+
+    if (!wanted) {
+      if (meeting.state === 'deleted' || (!meeting.externalId && !meeting.createUnknown)) {
+        followUps.markMeetingDeleted(f.id, f.version)
+        if (f.deleted) followUps.purgeDeleted(f.id)
+        return { kind: 'done' }
+      }
+      if (!adapter) return { kind: 'done' }
+      const connection = adapter.oauth ? connections.findForUser(f.userId, adapter.id) : null
+      if (adapter.oauth && !connection) return { kind: 'blocked', reason: 'not_connected' }
+      if (meeting.externalId) {
+        const ref: MeetingRef = { externalId: meeting.externalId, joinUrl: meeting.joinUrl }
+        await (connection ? withApi(connection.id, adapter, (api) => adapter.meetings.delete(api, ref)) : adapter.meetings.delete(null as unknown as ApiClient, ref))
+      }
+      followUps.markMeetingDeleted(f.id, f.version)
+      followUps.recordEvent(f.id, 'meeting.deleted', adapter.name)
+      if (connection) connections.markUsed(connection.id)
+      if (f.deleted) followUps.purgeDeleted(f.id)
+      deps.onMeetingChanged?.(f.id)
+      return { kind: 'done' }
+    }
+
+    const organization = video.organization()
+    if (!organization || organization.provider !== meeting.provider || !adapter) {
+      // Never silently another provider: the user decides (turn video off and on, or ask the admin).
+      followUps.setMeetingState(f.id, 'failed', organization ? 'provider_changed' : 'no_provider')
+      return { kind: 'done' }
+    }
+    const connection = adapter.oauth ? connections.findForUser(f.userId, adapter.id) : null
+    if (adapter.oauth && !connection) {
+      followUps.setMeetingState(f.id, 'pending', 'not_connected')
+      return { kind: 'blocked', reason: 'not_connected' }
+    }
+    if (connection?.status === 'needs_reconnect') {
+      followUps.setMeetingState(f.id, 'needs_reconnect', connection.statusReason)
+      return { kind: 'blocked', reason: 'needs_reconnect' }
+    }
+    const settings = organization.settings
+    const input = meetingInput(f, meeting.requestId)
+    const run = <T>(call: (api: ApiClient) => Promise<T>) =>
+      connection ? withApi(connection.id, adapter, call) : call(null as unknown as ApiClient)
+
+    let ref: MeetingRef
+    if (!meeting.externalId) {
+      // Marked before sending: if the answer is lost, the next attempt knows a meeting may exist already
+      // (providers that support it dedupe on the request id).
+      followUps.setCreateUnknown(f.id, true, connection?.id ?? null)
+      ref = await run((api) => adapter.meetings.create(api, input, settings))
+      followUps.recordEvent(f.id, 'meeting.created', adapter.name)
+    } else if (meeting.syncedVersion < f.version) {
+      ref = await run((api) => adapter.meetings.update(api, { externalId: meeting.externalId, joinUrl: meeting.joinUrl, passcode: meeting.passcode, dialIn: meeting.dialIn }, input, settings))
+      followUps.recordEvent(f.id, 'meeting.updated', adapter.name)
+    } else if (meeting.state === 'pending' && adapter.meetings.refresh) {
+      ref = await run((api) => adapter.meetings.refresh!(api, { externalId: meeting.externalId, joinUrl: meeting.joinUrl, pending: true }))
+    } else {
+      if (meeting.state !== 'ready') followUps.setMeetingState(f.id, 'ready')
+      return { kind: 'done' }
+    }
+    followUps.saveMeeting(f.id, ref, f.version, connection?.id ?? null)
+    if (connection) connections.markUsed(connection.id)
+    if (ref.joinUrl && ref.joinUrl !== meeting.joinUrl) deps.onMeetingChanged?.(f.id)
+    else if (meeting.syncedVersion < f.version) deps.onMeetingChanged?.(f.id)
+    // Google creates the conference asynchronously: look again shortly.
+    return ref.pending ? { kind: 'retry', afterMs: 5_000, reason: 'conference pending' } : { kind: 'done' }
+  }
+
+  async function runJob(job: Job): Promise<SyncOutcome> {
+    const followUpId = job.followUpId!
+    let outcome: SyncOutcome
+    try {
+      outcome = await reconcile(followUpId)
+    } catch (error) {
+      outcome = classify(followUpId, error)
+    }
+    if (outcome.kind === 'done') jobs.complete(job)
+    else if (outcome.kind === 'blocked') jobs.retry(job, now() + BLOCKED_RECHECK_MS, outcome.reason)
+    else if (job.attempts + 1 >= MAX_ATTEMPTS) {
+      followUps.setMeetingState(followUpId, 'failed', `gave_up: ${outcome.reason}`)
+      followUps.recordEvent(followUpId, 'meeting.failed', outcome.reason)
+      jobs.complete(job)
+    } else {
+      jobs.retry(job, now() + Math.max(outcome.afterMs, outcome.reason === 'conference pending' ? 0 : backoffMs(job.attempts)), outcome.reason)
+      followUps.recordEvent(followUpId, 'meeting.retry', outcome.reason)
+    }
+    return outcome
+  }
+
+  function classify(followUpId: number, error: unknown): SyncOutcome {
+    if (!(error instanceof ProviderError)) {
+      log.error({ err: error, followUpId }, 'meeting sync failed unexpectedly')
+      return { kind: 'retry', afterMs: 60_000, reason: 'internal error' }
+    }
+    const f = followUps.getAny(followUpId)
+    if (error.kind === 'retry') {
+      if (f?.meeting && !f.meeting.externalId && f.video && !f.deleted) followUps.setMeetingState(followUpId, 'pending', error.message)
+      return { kind: 'retry', afterMs: error.details.retryAfterMs ?? 0, reason: error.message }
+    }
+    if (error.kind === 'reauth') {
+      const connectionId = f?.meeting?.connectionId ?? (f ? connections.findForUser(f.userId, f.meeting?.provider ?? '')?.id : undefined)
+      if (connectionId) connections.markNeedsReconnect(connectionId, error.details.code ?? 'rejected')
+      followUps.setMeetingState(followUpId, 'needs_reconnect', error.message)
+      followUps.recordEvent(followUpId, 'meeting.needs_reconnect', error.message)
+      return { kind: 'blocked', reason: 'needs_reconnect' }
+    }
+    if (error.kind === 'not_found' && f?.meeting?.externalId) {
+      // Someone deleted the meeting at the provider: make a new one on the next save rather than lie.
+      followUps.setMeetingState(followUpId, 'failed', 'meeting_missing')
+      return { kind: 'done' }
+    }
+    followUps.setMeetingState(followUpId, 'failed', error.message)
+    followUps.recordEvent(followUpId, 'meeting.failed', error.message)
+    return { kind: 'done' }
+  }
+
+  async function runDue(limit = 20): Promise<number> {
+    const due = jobs.claimDue(now(), limit, LOCK_MS).filter((j) => j.kind === SYNC_JOB)
+    for (const job of due) await runJob(job)
+    return due.length
+  }
+
+  return {
+    /**
+     * Tries a follow-up's sync now, waiting at most `budgetMs`; the job keeps going (and is retried) if the
+     * provider is slower than that. Returns whether it finished within the budget.
+     */
+    async syncNow(followUpId: number, budgetMs: number): Promise<SyncOutcome | 'in_progress'> {
+      const job = jobs.claim(SYNC_JOB, followUpId, now(), LOCK_MS)
+      if (!job) return 'in_progress'
+      const work = runJob(job)
+      let timeout: NodeJS.Timeout | undefined
+      const late = new Promise<'in_progress'>((resolve) => (timeout = setTimeout(() => resolve('in_progress'), budgetMs)))
+      try {
+        return await Promise.race([work, late])
+      } finally {
+        clearTimeout(timeout)
+      }
+    },
+    runDue,
+    /** The background worker: every `intervalMs`, due jobs are run one at a time. */
+    start(intervalMs = 2_000): void {
+      if (timer) return
+      timer = setInterval(() => {
+        if (running) return
+        running = runDue()
+          .then(() => undefined)
+          .catch((error: unknown) => log.error({ err: error }, 'meeting worker failed'))
+          .finally(() => (running = null))
+      }, intervalMs)
+      timer.unref()
+    },
+    /** Stops taking jobs and waits for the one being run. */
+    async stop(): Promise<void> {
+      if (timer) clearInterval(timer)
+      timer = null
+      await running
+    },
+  }
+}
+
+export type MeetingSync = ReturnType<typeof createMeetingSync>
