@@ -16,6 +16,9 @@ import { createUserConnectionRepository } from './db/repositories/user-connectio
 import { createFollowUpRepository } from './db/repositories/follow-ups.js'
 import { createJobRepository } from './db/repositories/jobs.js'
 import { createMeetingSync } from './meetings/sync.js'
+import { createMailSettingsRepository } from './mail/settings.js'
+import { createOutboxRepository } from './mail/outbox.js'
+import { createMailer } from './mail/mailer.js'
 import { authorizationOrigins, createProviders } from './providers/registry.js'
 import { sandboxClient, sandboxPlugin } from './sandbox/server.js'
 import { Vault } from './security/vault.js'
@@ -111,7 +114,9 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   const pending = createPendingAuthorizationRepository(db)
   const sandbox = config.providers.sandbox ? sandboxClient(config.baseUrl, masterSecret) : undefined
   const connections = createUserConnectionRepository(db, vault)
-  const followUps = createFollowUpRepository(db)
+  const outbox = createOutboxRepository(db)
+  const mailSettings = createMailSettingsRepository(db, vault)
+  const followUps = createFollowUpRepository(db, Date.now, outbox)
   const jobs = createJobRepository(db)
   const video = createVideoService({
     config,
@@ -135,16 +140,41 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     // Longer than any token request may take, so a slow refresh never loses its lease.
     leaseMs: config.providers.httpTimeoutMs * 3,
   })
-  const meetings = createMeetingSync({ followUps, jobs, connections, tokens, video, log: app.log })
+  const mailer = createMailer({
+    outbox,
+    settings: mailSettings,
+    followUps,
+    video,
+    log: app.log,
+    timeouts: { connectionMs: config.smtpTimeoutMs, greetingMs: config.smtpTimeoutMs, socketMs: config.smtpTimeoutMs * 3 },
+  })
+  const meetings = createMeetingSync({
+    followUps,
+    jobs,
+    connections,
+    tokens,
+    video,
+    log: app.log,
+    // Invitations that waited for the video link may go now.
+    onMeetingChanged: (followUpId) => {
+      outbox.releaseWaiting(followUpId)
+    },
+  })
   app.decorate('video', video)
   app.decorate('followUps', followUps)
   app.decorate('connections', connections)
   app.decorate('meetings', meetings)
+  app.decorate('mail', { settings: mailSettings, outbox, mailer })
   app.addHook('onReady', async () => {
-    if (deps.startWorkers !== false) meetings.start()
+    if (deps.startWorkers !== false) {
+      meetings.start()
+      mailer.start()
+    }
   })
   // Stop taking jobs first, let the one running finish, then close provider clients.
-  app.addHook('preClose', () => meetings.stop())
+  app.addHook('preClose', async () => {
+    await Promise.all([meetings.stop(), mailer.stop()])
+  })
   app.addHook('onClose', () => video.close())
 
   const sessionStore = new SqliteSessionStore(db, config.sessionTtlSeconds * 1000)

@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import path from 'node:path'
 import { loadProvidersConfig, type ProvidersConfig } from './providers/endpoints.js'
 
@@ -21,6 +22,8 @@ export interface Config {
   /** Cache compiled templates (on unless NODE_ENV=development, so edits show without a restart). */
   cacheTemplates: boolean
   sessionTtlSeconds: number
+  /** Time limit for each step of talking to a mail server (connect, greeting, each command). */
+  smtpTimeoutMs: number
   /** Video meeting providers: endpoints, environment client credentials, sandbox, Jitsi. */
   providers: ProvidersConfig
 }
@@ -83,6 +86,39 @@ export function httpUrl(name: string, raw: string): URL {
   return url
 }
 
+const CONFIG_LINE = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/
+
+/**
+ * Reads a `--config` file: the same keys as the environment, one `KEY=VALUE` a line (the format of systemd's
+ * EnvironmentFile and of .env files). Blank lines and lines starting with # are skipped; `export ` before a
+ * key is allowed; a value may be wrapped in single or double quotes (kept literally, no escapes).
+ */
+export function readConfigFile(file: string): Env {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new ConfigError('--config', `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
+  }
+  const values: Env = {}
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim()
+    if (line === '' || line.startsWith('#')) return
+    const match = CONFIG_LINE.exec(line)
+    if (!match) throw new ConfigError('--config', `${file} line ${index + 1}: expected KEY=VALUE`)
+    let value = match[2]!
+    const quoted = /^(['"])(.*)\1$/.exec(value)
+    if (quoted) value = quoted[2]!
+    values[match[1]!] = value
+  })
+  return values
+}
+
+/** The environment with a config file's values below it: a variable set in the environment wins, even when empty. */
+export function withConfigFile(env: Env, file: string | undefined): Env {
+  return file === undefined ? env : { ...readConfigFile(file), ...env }
+}
+
 /** Reads and validates the whole configuration once; every error names the variable at fault. */
 export function loadConfig(env: Env = process.env): Config {
   const production = str(env, 'NODE_ENV') === 'production'
@@ -115,5 +151,6 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: bool(env, 'TRUST_PROXY', false),
     cacheTemplates: bool(env, 'CACHE_TEMPLATES', str(env, 'NODE_ENV') !== 'development'),
     sessionTtlSeconds: int(env, 'SESSION_TTL_SECONDS', 8 * 3600, 300, 90 * 24 * 3600),
+    smtpTimeoutMs: int(env, 'SMTP_TIMEOUT_MS', 10_000, 100, 120_000),
   }
 }

@@ -96,6 +96,17 @@ export class FormReader {
     return value as T
   }
 
+  /** A field that may be repeated (several checkboxes with one name): every value, each checked. */
+  list(name: string, rule: { max?: number; maxItems?: number } = {}): string[] {
+    const value = this.body[name]
+    const raw = value === undefined || value === null ? [] : Array.isArray(value) ? value : [value]
+    if (raw.length > (rule.maxItems ?? 100) || raw.some((v) => typeof v !== 'string' || v.length > (rule.max ?? 254) || CONTROL.test(v))) {
+      this.fail(name, this.t('error.choice'))
+      return []
+    }
+    return raw as string[]
+  }
+
   /** Checkboxes post value="true" when ticked and nothing when not. */
   checkbox(name: string): boolean {
     const raw = this.raw(name)

@@ -9,6 +9,9 @@ import type { Vault } from './security/vault.js'
 import type { FollowUpRepository } from './db/repositories/follow-ups.js'
 import type { UserConnectionRepository } from './db/repositories/user-connections.js'
 import type { MeetingSync } from './meetings/sync.js'
+import type { MailSettingsRepository } from './mail/settings.js'
+import type { OutboxRepository } from './mail/outbox.js'
+import type { Mailer } from './mail/mailer.js'
 
 export interface Repositories {
   users: UserRepository
@@ -32,6 +35,7 @@ declare module 'fastify' {
     followUps: FollowUpRepository
     connections: UserConnectionRepository
     meetings: MeetingSync
+    mail: { settings: MailSettingsRepository; outbox: OutboxRepository; mailer: Mailer }
     routeTable: { method: string; url: string; csrf: boolean }[]
     /** Answers requests once the first administrator exists; false only on a fresh installation. */
     isSetUp(): boolean

@@ -37,6 +37,10 @@ export function readFollowUpForm(body: unknown, t: Translate, types: FollowUpTyp
   const durationRaw = f.text('duration', { max: 5 })
   const attendeesRaw = f.text('attendees', { max: 20_000, multiline: true })
   const video = videoAvailable && f.checkbox('video')
+  const sendInvitations = f.checkbox('sendInvitations')
+  const action = f.choice('action', ['save', 'preview', 'edit'] as const, 'save')
+  // From the preview: the attendees who get the invitation (the others are unticked there).
+  const invite = 'inviteChosen' in ((body ?? {}) as object) ? f.list('invite').map((e) => e.toLowerCase()) : null
 
   const zone = f.errors.timeZone ? 'UTC' : timeZone
   const parseTime = (name: string, raw: string): Date | null => {
@@ -64,9 +68,10 @@ export function readFollowUpForm(body: unknown, t: Translate, types: FollowUpTyp
   if (bad) f.fail('attendees', t('followUps.error.attendee', { email: bad.slice(0, 100) }))
   else if (attendees.length > MAX_ATTENDEES) f.fail('attendees', t('followUps.error.tooManyAttendees', { max: MAX_ATTENDEES }))
 
+  const uninvited = invite ? attendees.filter((a) => !invite.includes(a)) : undefined
   const input: FollowUpInput | null =
     f.ok && start && end
-      ? { typeId: typeId ?? null, title, startsAt: start.toISOString(), endsAt: end.toISOString(), timeZone, location, description, video, attendees }
+      ? { typeId: typeId ?? null, title, startsAt: start.toISOString(), endsAt: end.toISOString(), timeZone, location, description, video, attendees, ...(uninvited && { uninvited }) }
       : null
-  return { input, values: f.values, errors: f.errors }
+  return { input, values: f.values, errors: f.errors, sendInvitations, action, invite }
 }

@@ -123,9 +123,16 @@ export function createMeetingSync(deps: MeetingSyncDeps) {
     if (!meeting.externalId) {
       // Marked before sending: if the answer is lost, the next attempt knows a meeting may exist already
       // (providers that support it dedupe on the request id).
-      followUps.setCreateUnknown(f.id, true, connection?.id ?? null)
-      ref = await run((api) => adapter.meetings.create(api, input, settings))
-      followUps.recordEvent(f.id, 'meeting.created', adapter.name)
+      const earlier = meeting.createUnknown && adapter.meetings.find ? await run((api) => adapter.meetings.find!(api, input)) : null
+      if (earlier) {
+        // The last create did reach the provider: keep that meeting (and bring it up to date below).
+        followUps.recordEvent(f.id, 'meeting.found', adapter.name)
+        ref = await run((api) => adapter.meetings.update(api, earlier, input, settings))
+      } else {
+        followUps.setCreateUnknown(f.id, true, connection?.id ?? null)
+        ref = await run((api) => adapter.meetings.create(api, input, settings))
+        followUps.recordEvent(f.id, 'meeting.created', adapter.name)
+      }
     } else if (meeting.syncedVersion < f.version) {
       ref = await run((api) => adapter.meetings.update(api, { externalId: meeting.externalId, joinUrl: meeting.joinUrl, passcode: meeting.passcode, dialIn: meeting.dialIn }, input, settings))
       followUps.recordEvent(f.id, 'meeting.updated', adapter.name)

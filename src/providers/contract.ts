@@ -156,6 +156,12 @@ export interface ProviderAdapter {
     update(api: ApiClient, ref: MeetingRef, input: MeetingInput, settings: ProviderSettings): Promise<MeetingRef>
     /** Idempotent: a meeting that is already gone counts as deleted. */
     delete(api: ApiClient, ref: MeetingRef): Promise<void>
+    /**
+     * Finds the meeting an earlier create with this input's requestId made, when that create's answer was
+     * lost (timeout, reset): so a retry reuses it instead of making a duplicate. Optional: providers whose
+     * create is idempotent on requestId (Google, Sandbox) need none.
+     */
+    find?(api: ApiClient, input: MeetingInput): Promise<MeetingRef | null>
     /** Re-reads a pending meeting (Google's conference creation). Optional. */
     refresh?(api: ApiClient, ref: MeetingRef): Promise<MeetingRef>
   }

@@ -152,3 +152,30 @@ export async function deleteIgnoringGone(api: ApiClient, path: string, query?: R
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
+
+/**
+ * The marker an adapter puts in a meeting's free text (Zoom and Webex agenda) so that `find` can recognise the
+ * meeting a create with this request id made, when that create's answer was lost. Square brackets keep one
+ * request id from matching another that merely starts the same way.
+ */
+export function requestMarker(requestId: string): string {
+  return `[vm:${requestId}]`
+}
+
+/** Any request marker, whoever's (a meeting carrying one belongs to that request, not to ours). */
+export const ANY_REQUEST_MARKER = /\[vm:[^\]\s]+\]/
+
+/**
+ * `text` with the request marker as its last line, the text cut so that the whole stays within `max` UTF-16
+ * units (the marker is never cut).
+ */
+export function withRequestMarker(text: string, requestId: string, max: number): string {
+  const marker = requestMarker(requestId)
+  const room = Math.max(0, max - marker.length - 1)
+  const body = truncate(text, room).trimEnd()
+  return body ? `${body}\n${marker}` : marker
+}
+
+export function hasRequestMarker(text: unknown, requestId: string): boolean {
+  return typeof text === 'string' && text.includes(requestMarker(requestId))
+}

@@ -11,9 +11,18 @@
  *     account): Not supported" (Create onlineMeeting docs). The meeting is on no calendar: invitations are ours.
  *   - Personal accounts: the id_token's `tid` is 9188040d-6c67-4c5b-b112-36a304b66dad for every MSA; Graph
  *     /me of an MSA has a 16-hex-digit id instead of a GUID; onlineMeetings answers 403 AuthenticationError.
+ *   - Idempotent create: POST /me/onlineMeetings/createOrGet with `externalId` (required), startDateTime,
+ *     endDateTime, subject, participants; "If the external ID already exists, this API will return the
+ *     onlineMeeting object with that external ID": 201 when created, 200 when an existing one is returned;
+ *     tenantId + userId + externalId identify the meeting; personal accounts not supported (onlineMeeting:
+ *     createOrGet, microsoft-graph-docs-contrib v1.0). The docs do not say whether an existing meeting's fields
+ *     are updated; their examples (and microsoft-graph-docs-contrib #465) show it returned as it was, and
+ *     lobbyBypassSettings is no createOrGet parameter (msgraph-sdk-dotnet #1121: ignored). So create follows
+ *     createOrGet with a PATCH of everything we own. There is no lookup by externalId (GET onlineMeetings
+ *     filters only on joinWebUrl, joinMeetingId, videoTeleconferenceId), so `find` is createOrGet as well.
  */
 import type { Language } from '../db/repositories/users.js'
-import { ProviderError, type MeetingInput, type MeetingRef, type ProviderAdapter, type ProviderSettings, type Text } from './contract.js'
+import { ProviderError, type ApiClient, type MeetingInput, type MeetingRef, type ProviderAdapter, type ProviderSettings, type Text } from './contract.js'
 import { arr, bodyOf, call, checkbox, deleteIgnoringGone, obj, select, settingString, str, truncate, type Form } from './settings-helpers.js'
 
 /** The tenant id Microsoft uses for personal (MSA) accounts. */
@@ -89,6 +98,29 @@ function toRef(meeting: Record<string, unknown>, fallback?: MeetingRef): Meeting
 
 const meetingPath = (ref: MeetingRef) => `me/onlineMeetings/${encodeURIComponent(ref.externalId)}`
 
+/**
+ * createOrGet with the request id as externalId: the meeting an earlier call with this request id made
+ * (`created: false`, 200), or a new one (`created: true`, 201). Takes only the documented parameters.
+ */
+async function createOrGet(api: ApiClient, input: MeetingInput): Promise<{ created: boolean; meeting: Record<string, unknown> }> {
+  const body = {
+    externalId: input.requestId,
+    startDateTime: input.start.toISOString(),
+    endDateTime: input.end.toISOString(),
+    subject: truncate(input.title, 255),
+  }
+  const res = await call(() => api.request('POST', 'me/onlineMeetings/createOrGet', body), refine)
+  return { created: res.status === 201, meeting: bodyOf(res, 'meeting') }
+}
+
+/** PATCH of everything we own (start and end always together, as Graph wants). */
+async function patchMeeting(api: ApiClient, ref: MeetingRef, input: MeetingInput, settings: ProviderSettings): Promise<MeetingRef> {
+  const res = await call(() => api.request('PATCH', meetingPath(ref), meetingBody(input, settings)), refine)
+  if (res.body && typeof res.body === 'object') return toRef(bodyOf(res, 'meeting'), ref)
+  // Graph documents 200 with the meeting; should it answer 204, read the meeting instead.
+  return toRef(bodyOf(await call(() => api.request('GET', meetingPath(ref)), refine), 'meeting'), ref)
+}
+
 export const teamsProvider: ProviderAdapter = {
   id: 'teams',
   name: 'Microsoft Teams',
@@ -151,19 +183,26 @@ export const teamsProvider: ProviderAdapter = {
 
   meetings: {
     async create(api, input, settings) {
-      const res = await call(() => api.request('POST', 'me/onlineMeetings', meetingBody(input, settings)), refine)
-      return toRef(bodyOf(res, 'meeting'))
+      // Idempotent: a create retried with the same request id gets the same meeting back (200), never a second.
+      const { meeting } = await createOrGet(api, input)
+      // createOrGet takes no lobby settings and returns an existing meeting as it was: bring it in line.
+      return patchMeeting(api, toRef(meeting), input, settings)
     },
 
-    async update(api, ref, input, settings) {
-      const res = await call(() => api.request('PATCH', meetingPath(ref), meetingBody(input, settings)), refine)
-      if (res.body && typeof res.body === 'object') return toRef(bodyOf(res, 'meeting'), ref)
-      // Graph documents 200 with the meeting; should it answer 204, read the meeting instead.
-      return toRef(bodyOf(await call(() => api.request('GET', meetingPath(ref)), refine), 'meeting'), ref)
-    },
+    update: patchMeeting,
 
     async delete(api, ref) {
       await deleteIgnoringGone(api, meetingPath(ref), undefined, refine)
+    },
+
+    /**
+     * Graph has no read-only lookup by externalId, so this is createOrGet too. 200: the meeting an earlier create
+     * made. 201: no earlier create reached Graph; the meeting made now is the one the create that follows gets
+     * back from createOrGet (same externalId), so null here still leaves exactly one meeting.
+     */
+    async find(api, input) {
+      const { created, meeting } = await createOrGet(api, input)
+      return created ? null : toRef(meeting)
     },
   },
 }

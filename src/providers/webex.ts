@@ -12,16 +12,51 @@
  *     mixed case, a digit; the characters `space \ ' " / & < > = [ ]` refused by Webex Meetings Server's
  *     "do not allow special characters" option): 8 to 32 characters with an upper-case letter, a lower-case
  *     letter and a digit. The random default also has a special character, never first or last.
+ *   - Finding a meeting whose create answer was lost (`find`): create and update accept `integrationTags`,
+ *     "external keys created by an integration application in its own domain", and List Meetings filters on
+ *     one with `integrationTag` (WebexPythonSDK meetings.list/create, n8n Webex node). We tag every meeting with
+ *     its request id and also end the agenda with the marker `[vm:<requestId>]`, so a listed meeting is only
+ *     taken when it visibly carries one of the two. List Meetings: GET /meetings, meetingType meetingSeries by
+ *     default ("a meeting with no recurrence attribute is considered a meeting series with only one
+ *     occurrence"; series overlapping from..to are listed), `max` up to 100, answer {items: [...]}, further
+ *     pages only through the RFC 5988 Link header (developer.webex.com List Meetings; WebexPythonSDK).
+ *     ApiClient hands out no headers, so a full page is not paged but narrowed: the time window is halved
+ *     (nearest half first) until a page is no longer full. With the integrationTag filter one page is enough.
  */
 import type { Language } from '../db/repositories/users.js'
-import { ProviderError, type MeetingInput, type MeetingRef, type ProviderAdapter, type ProviderSettings, type Text } from './contract.js'
-import { arr, bodyOf, call, checkbox, deleteIgnoringGone, obj, randomSecret, settingBoolean, settingString, str, text, truncate, utcSeconds, type Form } from './settings-helpers.js'
+import { ProviderError, type ApiClient, type MeetingInput, type MeetingRef, type ProviderAdapter, type ProviderSettings, type Text } from './contract.js'
+import {
+  arr,
+  bodyOf,
+  call,
+  checkbox,
+  deleteIgnoringGone,
+  hasRequestMarker,
+  obj,
+  randomSecret,
+  settingBoolean,
+  settingString,
+  str,
+  text,
+  truncate,
+  utcSeconds,
+  withRequestMarker,
+  type Form,
+} from './settings-helpers.js'
 
 const SCOPES = ['spark:people_read', 'meeting:schedules_read', 'meeting:schedules_write']
 export const WEBEX_PASSWORD_MIN = 8
 export const WEBEX_PASSWORD_MAX = 32
 const FORBIDDEN = /[\s\\'"/&<>=[\]]/
 const MIN_DURATION_MS = 10 * 60_000
+const AGENDA_MAX = 1300
+const DAY_MS = 86_400_000
+/** find looks this far either side of the input's start (the lost create may have had other times). */
+const FIND_WINDOW_MS = 30 * DAY_MS
+/** List Meetings' largest page. */
+const LIST_MAX = 100
+/** A full page is narrowed at most this many times (2^4 windows of under 4 days at worst). */
+const MAX_NARROWING = 4
 
 const MSG = {
   passwordLength: { en: `Use ${WEBEX_PASSWORD_MIN} to ${WEBEX_PASSWORD_MAX} characters.`, nl: `Gebruik ${WEBEX_PASSWORD_MIN} tot ${WEBEX_PASSWORD_MAX} tekens.` },
@@ -55,7 +90,9 @@ function meetingBody(input: MeetingInput, settings: ProviderSettings) {
   const end = new Date(Math.max(input.end.getTime(), input.start.getTime() + MIN_DURATION_MS))
   return {
     title: truncate(input.title, 128),
-    agenda: truncate(input.description ?? '', 1300),
+    // Both mark the meeting as this request's, so a lost create can be found again (see find).
+    agenda: withRequestMarker(input.description ?? '', input.requestId, AGENDA_MAX),
+    integrationTags: [input.requestId],
     password: settingString(settings, 'password', '') || webexPassword(),
     start: utcSeconds(input.start),
     end: utcSeconds(end),
@@ -83,6 +120,35 @@ function toRef(meeting: Record<string, unknown>, fallback?: MeetingRef): Meeting
 }
 
 const meetingPath = (ref: MeetingRef) => `meetings/${encodeURIComponent(ref.externalId)}`
+
+/** A listed meeting is this request's only when it visibly says so: its integration tag or agenda marker. */
+function isRequests(meeting: Record<string, unknown>, requestId: string): boolean {
+  return arr(meeting.integrationTags).includes(requestId) || hasRequestMarker(meeting.agenda, requestId)
+}
+
+/**
+ * Lists the meeting series tagged with the request id in [from, to). A full page may hide more (the Link header
+ * is out of reach): then the window is halved, the half nearest `near` first.
+ */
+async function searchWindow(api: ApiClient, requestId: string, from: number, to: number, near: number, narrowed: number): Promise<Record<string, unknown> | null> {
+  const query = {
+    meetingType: 'meetingSeries',
+    integrationTag: requestId,
+    from: utcSeconds(new Date(from)),
+    to: utcSeconds(new Date(to)),
+    max: String(LIST_MAX),
+  }
+  const items = arr(bodyOf(await call(() => api.request('GET', 'meetings', undefined, query), refine), 'meeting list').items).map(obj)
+  const hit = items.find((m) => isRequests(m, requestId))
+  if (hit || items.length < LIST_MAX || narrowed >= MAX_NARROWING) return hit ?? null
+  const mid = Math.floor((from + to) / 2)
+  const halves: [number, number][] = near < mid ? [[from, mid], [mid, to]] : [[mid, to], [from, mid]]
+  for (const [a, b] of halves) {
+    const found = await searchWindow(api, requestId, a, b, near, narrowed + 1)
+    if (found) return found
+  }
+  return null
+}
 
 export const webexProvider: ProviderAdapter = {
   id: 'webex',
@@ -149,6 +215,12 @@ export const webexProvider: ProviderAdapter = {
 
     async delete(api, ref) {
       await deleteIgnoringGone(api, meetingPath(ref), { sendEmail: 'false' }, refine)
+    },
+
+    async find(api, input) {
+      const start = input.start.getTime()
+      const meeting = await searchWindow(api, input.requestId, start - FIND_WINDOW_MS, start + FIND_WINDOW_MS, start, 0)
+      return meeting ? toRef(meeting) : null
     },
   },
 }

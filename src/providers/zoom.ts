@@ -14,14 +14,23 @@
  *     body, so the meeting is read again. DELETE answers 204, 404 with code 3001 when it is gone.
  *   - Errors: 401 {code: 124} invalid or expired token; 400 {code: 4711} token lacks a scope (see the fake).
  *   - Granular scopes are set on the app, not in the authorization URL; the token response lists them.
+ *   - Finding a meeting whose create answer was lost (`find`): Zoom has no idempotency key, so the agenda's last
+ *     line is a marker `[vm:<requestId>]`. List meetings: GET /users/me/meetings?type=scheduled ("all valid
+ *     previous (unexpired) meetings, live meetings, and upcoming scheduled meetings"), page_size up to 300,
+ *     `next_page_token` ("" on the last page; expires after 15 minutes); items carry id, topic, start_time,
+ *     join_url and `agenda`, which "gets truncated to 250 characters when you list all meetings for a user"
+ *     (Zoom API reference as generated into zoom SDKs and mirrored API collections). Granular scope
+ *     meeting:read:list_meetings (classic: meeting:read).
  */
 import { ProviderError, type ApiClient, type MeetingInput, type MeetingRef, type ProviderAdapter, type ProviderSettings, type Text } from './contract.js'
 import {
+  ANY_REQUEST_MARKER,
   arr,
   bodyOf,
   call,
   checkbox,
   deleteIgnoringGone,
+  hasRequestMarker,
   obj,
   randomSecret,
   select,
@@ -31,15 +40,24 @@ import {
   text,
   truncate,
   utcSeconds,
+  withRequestMarker,
   type Form,
 } from './settings-helpers.js'
 
-const SCOPES = ['meeting:write:meeting', 'meeting:update:meeting', 'meeting:delete:meeting', 'meeting:read:meeting', 'user:read:user']
+const SCOPES = ['meeting:write:meeting', 'meeting:update:meeting', 'meeting:delete:meeting', 'meeting:read:meeting', 'meeting:read:list_meetings', 'user:read:user']
 
 export const ZOOM_RECORDING = ['none', 'local', 'cloud'] as const
 type Recording = (typeof ZOOM_RECORDING)[number]
 
 const PASSCODE = /^[A-Za-z0-9@\-_*]+$/
+const AGENDA_MAX = 2000
+/** List meetings cuts `agenda` to this many characters; a marker past it is only seen by reading the meeting. */
+const LIST_AGENDA_MAX = 250
+const LIST_PAGE_SIZE = 300
+/** At most this many pages (300 meetings each) are read looking for a lost meeting. */
+const LIST_MAX_PAGES = 20
+/** Meetings read one by one because their listed agenda was cut before a marker could show. */
+const MAX_DETAIL_READS = 10
 export const ZOOM_PASSCODE_MIN = 6
 export const ZOOM_PASSCODE_MAX = 10
 const PASSCODE_SPECIAL = '@-_*'
@@ -51,8 +69,8 @@ const MSG = {
     nl: 'Gebruik alleen letters, cijfers en @ - _ * (geen spaties).',
   },
   missingScope: {
-    en: 'The Zoom app misses a scope this needs. Add meeting:write:meeting, meeting:update:meeting, meeting:delete:meeting, meeting:read:meeting and user:read:user to the app in the Zoom App Marketplace, then connect again.',
-    nl: 'De Zoom-app mist een benodigde scope. Voeg meeting:write:meeting, meeting:update:meeting, meeting:delete:meeting, meeting:read:meeting en user:read:user toe aan de app in de Zoom App Marketplace en maak daarna opnieuw verbinding.',
+    en: 'The Zoom app misses a scope this needs. Add meeting:write:meeting, meeting:update:meeting, meeting:delete:meeting, meeting:read:meeting, meeting:read:list_meetings and user:read:user to the app in the Zoom App Marketplace, then connect again.',
+    nl: 'De Zoom-app mist een benodigde scope. Voeg meeting:write:meeting, meeting:update:meeting, meeting:delete:meeting, meeting:read:meeting, meeting:read:list_meetings en user:read:user toe aan de app in de Zoom App Marketplace en maak daarna opnieuw verbinding.',
   },
 } satisfies Record<string, Text>
 
@@ -87,7 +105,8 @@ function meetingBody(input: MeetingInput, settings: ProviderSettings): ZoomMeeti
     duration: Math.max(1, Math.ceil((input.end.getTime() - input.start.getTime()) / 60_000)),
     timezone: input.timeZone,
     password: settingString(settings, 'passcode', '') || zoomPasscode(),
-    agenda: truncate(input.description ?? '', 2000),
+    // The last line marks the meeting as this request's, so a lost create can be found again (see find).
+    agenda: withRequestMarker(input.description ?? '', input.requestId, AGENDA_MAX),
     settings: {
       waiting_room: settingBoolean(settings, 'waitingRoom', false),
       join_before_host: settingBoolean(settings, 'joinBeforeHost', false),
@@ -116,6 +135,54 @@ function toRef(meeting: Record<string, unknown>, fallback?: MeetingRef): Meeting
 
 const meetingPath = (ref: MeetingRef) => `meetings/${encodeURIComponent(ref.externalId)}`
 
+/** Reads one meeting; null when it is gone (deleted since it was listed). */
+async function readMeeting(api: ApiClient, id: string): Promise<Record<string, unknown> | null> {
+  try {
+    return bodyOf(await call(() => api.request('GET', `meetings/${encodeURIComponent(id)}`), refine), 'meeting')
+  } catch (error) {
+    if (error instanceof ProviderError && error.kind === 'not_found') return null
+    throw error
+  }
+}
+
+/**
+ * The meeting a create with this input's request id made: the user's scheduled meetings are listed page by
+ * page and the one whose agenda carries the request marker is read in full. The list cuts agendas at 250
+ * characters, so a marker behind a long description does not show there: such meetings (no marker visible,
+ * agenda cut) are read one by one, but only when their topic or start time is this input's, to keep the
+ * number of reads small.
+ */
+async function findByMarker(api: ApiClient, input: MeetingInput): Promise<MeetingRef | null> {
+  const topic = truncate(input.title, 200)
+  const start = Date.parse(utcSeconds(input.start))
+  const unsure: string[] = []
+  let pageToken = ''
+  for (let page = 0; page < LIST_MAX_PAGES; page++) {
+    const query: Record<string, string> = { type: 'scheduled', page_size: String(LIST_PAGE_SIZE), ...(pageToken && { next_page_token: pageToken }) }
+    const list = bodyOf(await call(() => api.request('GET', 'users/me/meetings', undefined, query), refine), 'meeting list')
+    for (const item of arr(list.meetings).map(obj)) {
+      const id = str(item.id)
+      if (!id) continue
+      const agenda = typeof item.agenda === 'string' ? item.agenda : ''
+      if (hasRequestMarker(agenda, input.requestId)) {
+        const meeting = await readMeeting(api, id)
+        if (meeting && hasRequestMarker(meeting.agenda, input.requestId)) return toRef(meeting)
+        continue
+      }
+      // Another request's meeting, or an agenda shown whole without our marker: not ours.
+      if (ANY_REQUEST_MARKER.test(agenda) || agenda.length < LIST_AGENDA_MAX - 10) continue
+      if (str(item.topic) === topic || Date.parse(String(item.start_time)) === start) unsure.push(id)
+    }
+    pageToken = str(list.next_page_token) ?? ''
+    if (!pageToken) break
+  }
+  for (const id of unsure.slice(0, MAX_DETAIL_READS)) {
+    const meeting = await readMeeting(api, id)
+    if (meeting && hasRequestMarker(meeting.agenda, input.requestId)) return toRef(meeting)
+  }
+  return null
+}
+
 export const zoomProvider: ProviderAdapter = {
   id: 'zoom',
   name: 'Zoom',
@@ -127,8 +194,8 @@ export const zoomProvider: ProviderAdapter = {
     clientAuth: 'header',
     consoleUrl: 'https://marketplace.zoom.us/develop/create',
     registrationHelp: {
-      en: 'In the Zoom App Marketplace choose Develop → Build App → General App (user-managed). Copy the Client ID and Client Secret, add the redirect URI shown here, and on the Scopes page add meeting:write:meeting, meeting:update:meeting, meeting:delete:meeting, meeting:read:meeting and user:read:user (Zoom takes the scopes from the app, not from the sign-in). Until the app is published, only users in your own Zoom account can connect; anyone else gets an error from Zoom.',
-      nl: 'Kies in de Zoom App Marketplace Develop → Build App → General App (user-managed). Kopieer de Client ID en het Client Secret, voeg de redirect-URI van deze pagina toe en voeg op de pagina Scopes meeting:write:meeting, meeting:update:meeting, meeting:delete:meeting, meeting:read:meeting en user:read:user toe (Zoom neemt de scopes van de app, niet van de aanmelding). Zolang de app niet gepubliceerd is, kunnen alleen gebruikers in uw eigen Zoom-account verbinden; anderen krijgen een foutmelding van Zoom.',
+      en: 'In the Zoom App Marketplace choose Develop → Build App → General App (user-managed). Copy the Client ID and Client Secret, add the redirect URI shown here, and on the Scopes page add meeting:write:meeting, meeting:update:meeting, meeting:delete:meeting, meeting:read:meeting, meeting:read:list_meetings and user:read:user (Zoom takes the scopes from the app, not from the sign-in). Until the app is published, only users in your own Zoom account can connect; anyone else gets an error from Zoom.',
+      nl: 'Kies in de Zoom App Marketplace Develop → Build App → General App (user-managed). Kopieer de Client ID en het Client Secret, voeg de redirect-URI van deze pagina toe en voeg op de pagina Scopes meeting:write:meeting, meeting:update:meeting, meeting:delete:meeting, meeting:read:meeting, meeting:read:list_meetings en user:read:user toe (Zoom neemt de scopes van de app, niet van de aanmelding). Zolang de app niet gepubliceerd is, kunnen alleen gebruikers in uw eigen Zoom-account verbinden; anderen krijgen een foutmelding van Zoom.',
     },
   },
 
@@ -200,5 +267,7 @@ export const zoomProvider: ProviderAdapter = {
     async delete(api, ref) {
       await deleteIgnoringGone(api, meetingPath(ref), undefined, refine)
     },
+
+    find: findByMarker,
   },
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { FollowUp } from '../db/repositories/follow-ups.js'
+import type { FollowUp, FollowUpInput, MailIntent } from '../db/repositories/follow-ups.js'
+import { buildIcs, buildInvitation, type InvitationSnapshot } from '../mail/invitation.js'
 import { NotFoundError } from '../errors.js'
 import { timeZones } from '../forms.js'
 import { formValues, readFollowUpForm } from '../follow-ups/form.js'
@@ -25,6 +26,31 @@ export default async function followUpRoutes(app: FastifyInstance) {
   const videoContext = () => {
     const organization = app.video.organization()
     return { videoProvider: organization ? organization.adapter.name : null }
+  }
+
+  /** How this user's invitations go out: null when no email settings are in effect (the form says so). */
+  const mailIntent = (request: FastifyRequest, send: boolean): MailIntent | null => {
+    const user = request.user!
+    const settings = app.mail.settings.effective(user.id)
+    if (!settings) return null
+    return { send, organizer: { name: user.name, email: settings.source === 'user' ? settings.fromAddress : user.email }, language: user.language }
+  }
+
+  const snapshotOf = (request: FastifyRequest, input: Pick<FollowUpInput, 'title' | 'startsAt' | 'endsAt' | 'timeZone' | 'location' | 'description' | 'video'>, attendees: string[], uid: string, sequence: number): InvitationSnapshot => {
+    const intent = mailIntent(request, true)
+    return {
+      uid,
+      sequence,
+      ...input,
+      organizer: intent?.organizer ?? { name: request.user!.name, email: request.user!.email },
+      attendees,
+      language: request.user!.language,
+    }
+  }
+
+  const meetingDetails = (f: FollowUp | undefined) => {
+    const m = f?.meeting
+    return m && m.state === 'ready' && m.joinUrl ? { joinUrl: m.joinUrl, passcode: m.passcode, dialIn: m.dialIn, provider: app.video.adapter(m.provider)?.name ?? m.provider } : null
   }
 
   /**
@@ -53,7 +79,27 @@ export default async function followUpRoutes(app: FastifyInstance) {
   })
 
   const formPage = (reply: FastifyReply, data: { followUp?: FollowUp; values: Record<string, string>; errors?: Record<string, string> }, status?: number) =>
-    reply.render('pages/follow-ups/form', { types: app.followUps.types(), timeZones: timeZones(), errors: {}, ...videoContext(), ...data }, status ? { status } : {})
+    reply.render(
+      'pages/follow-ups/form',
+      { types: app.followUps.types(), timeZones: timeZones(), errors: {}, mailReady: app.mail.settings.effective(reply.request.user!.id) !== null, ...videoContext(), ...data },
+      status ? { status } : {},
+    )
+
+  /** The email the attendees would get, before anything is saved (Save and send posts the same form). */
+  const previewPage = (request: FastifyRequest, reply: FastifyReply, form: ReturnType<typeof readFollowUpForm>, followUp?: FollowUp) => {
+    const input = form.input!
+    const invitation = buildInvitation(snapshotOf(request, input, input.attendees, followUp?.icalUid ?? 'preview', followUp?.icalUid ? 1 : 0), 'request', input.video ? meetingDetails(followUp) : null)
+    const hidden = Object.entries(form.values).filter(([name]) => !['action', 'sendInvitations', 'invite', 'inviteChosen'].includes(name))
+    const uninvited = new Set(followUp?.attendeeDetails.filter((a) => !a.invite).map((a) => a.email) ?? [])
+    return reply.render('pages/follow-ups/preview', {
+      followUp,
+      invitation,
+      hidden,
+      recipients: input.attendees.map((email) => ({ email, checked: form.invite ? form.invite.includes(email) : !uninvited.has(email) })),
+      linkPending: input.video && !meetingDetails(followUp),
+      action: followUp ? `/follow-ups/${followUp.id}` : '/follow-ups',
+    })
+  }
 
   app.get('/follow-ups/new', async (request, reply) => {
     const types = app.followUps.types()
@@ -68,6 +114,7 @@ export default async function followUpRoutes(app: FastifyInstance) {
         end: utcToZonedInput(new Date(start.getTime() + 3_600_000), zone),
         timeZone: zone,
         video: first?.videoDefault && app.video.organization() ? 'true' : '',
+        sendInvitations: app.mail.settings.effective(request.user!.id) ? 'true' : '',
       },
     })
   })
@@ -75,8 +122,10 @@ export default async function followUpRoutes(app: FastifyInstance) {
   app.post('/follow-ups', async (request, reply) => {
     const { videoProvider } = videoContext()
     const form = readFollowUpForm(request.body, request.t, app.followUps.types(), videoProvider !== null)
-    if (!form.input) return formPage(reply, { values: form.values, errors: form.errors }, 422)
-    const id = app.followUps.create(request.user!.id, form.input, app.video.organization()?.provider ?? null)
+    if (!form.input || form.action === 'edit') return formPage(reply, { values: form.values, errors: form.errors }, form.input ? 200 : 422)
+    if (form.action === 'preview') return previewPage(request, reply, form)
+    const intent = mailIntent(request, form.sendInvitations)
+    const id = app.followUps.create(request.user!.id, form.input, app.video.organization()?.provider ?? null, intent ?? undefined)
     request.flash('success', request.t('followUps.created'))
     return afterSave(request, reply, id)
   })
@@ -88,22 +137,57 @@ export default async function followUpRoutes(app: FastifyInstance) {
     const connection = organization ? app.connections.findForUser(request.user!.id, organization.provider) : undefined
     return reply.render(
       'pages/follow-ups/show',
-      { followUp, events: app.followUps.events(followUp.id), providerName: meetingAdapter?.name ?? organization?.adapter.name ?? '', connection, title: followUp.title },
+      {
+        followUp,
+        events: app.followUps.events(followUp.id),
+        deliveries: new Map(app.mail.outbox.deliveries(followUp.id).map((d) => [d.recipient.toLowerCase(), d])),
+        providerName: meetingAdapter?.name ?? organization?.adapter.name ?? '',
+        connection,
+        title: followUp.title,
+      },
       { partial: 'partials/meeting' },
     )
   })
 
   app.get<{ Params: { id: string } }>('/follow-ups/:id/edit', async (request, reply) => {
     const followUp = own(request)
-    return formPage(reply, { followUp, values: formValues(followUp) })
+    const everInvited = followUp.attendeeDetails.some((a) => a.invited)
+    return formPage(reply, { followUp, values: { ...formValues(followUp), sendInvitations: everInvited || followUp.attendees.length === 0 ? 'true' : '' } })
+  })
+
+  // Always available: the user can send it from their own mail program.
+  app.get<{ Params: { id: string } }>('/follow-ups/:id/invite.ics', async (request, reply) => {
+    const followUp = own(request)
+    const ics = buildIcs(
+      snapshotOf(request, { ...followUp, startsAt: followUp.startsAt, endsAt: followUp.endsAt }, followUp.attendees, followUp.icalUid ?? `follow-up-${followUp.id}@video-meetings`, followUp.icalSequence),
+      'request',
+      meetingDetails(followUp),
+    )
+    const name = followUp.title.replace(/[^\p{L}\p{N} _-]+/gu, '').trim().slice(0, 60) || 'meeting'
+    return reply
+      .type('text/calendar; charset=utf-8; method=REQUEST')
+      // Plain ASCII in filename= (header bytes must be Latin-1), the real name in filename*= (RFC 6266).
+      .header('content-disposition', `attachment; filename="${name.replace(/[^A-Za-z0-9 _-]/g, '') || 'meeting'}.ics"; filename*=UTF-8''${encodeURIComponent(name)}.ics`)
+      .send(ics)
+  })
+
+  app.post<{ Params: { id: string; outboxId: string } }>('/follow-ups/:id/deliveries/:outboxId/retry', async (request, reply) => {
+    const followUp = own(request)
+    const outboxId = /^\d{1,12}$/.test(request.params.outboxId) ? Number(request.params.outboxId) : NaN
+    const delivery = app.mail.outbox.deliveries(followUp.id).find((d) => d.id === outboxId)
+    if (!delivery || !app.mail.outbox.retryFailed(delivery.id, request.user!.id)) throw new NotFoundError()
+    request.flash('success', request.t('invite.retried'))
+    return reply.redirect(`/follow-ups/${followUp.id}`, 303)
   })
 
   app.post<{ Params: { id: string } }>('/follow-ups/:id', async (request, reply) => {
     const followUp = own(request)
     const { videoProvider } = videoContext()
     const form = readFollowUpForm(request.body, request.t, app.followUps.types(), videoProvider !== null)
-    if (!form.input) return formPage(reply, { followUp, values: form.values, errors: form.errors }, 422)
-    app.followUps.update(followUp.id, request.user!.id, form.input, app.video.organization()?.provider ?? null)
+    if (!form.input || form.action === 'edit') return formPage(reply, { followUp, values: form.values, errors: form.errors }, form.input ? 200 : 422)
+    if (form.action === 'preview') return previewPage(request, reply, form, followUp)
+    const intent = mailIntent(request, form.sendInvitations)
+    app.followUps.update(followUp.id, request.user!.id, form.input, app.video.organization()?.provider ?? null, intent ?? undefined)
     request.flash('success', request.t('followUps.saved'))
     return afterSave(request, reply, followUp.id)
   })
@@ -125,7 +209,8 @@ export default async function followUpRoutes(app: FastifyInstance) {
 
   app.post<{ Params: { id: string } }>('/follow-ups/:id/delete', async (request, reply) => {
     const followUp = own(request)
-    app.followUps.delete(followUp.id, request.user!.id)
+    // Everyone who got the invitation gets the cancellation.
+    app.followUps.delete(followUp.id, request.user!.id, mailIntent(request, false) ?? undefined)
     if (followUp.meeting?.externalId) await app.meetings.syncNow(followUp.id, INLINE_SYNC_BUDGET_MS)
     request.flash('success', request.t('followUps.deleted'))
     return reply.redirect('/follow-ups', 303)

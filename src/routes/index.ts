@@ -11,6 +11,7 @@ import preferencesVideoRoutes from './preferences-video.js'
 import followUpRoutes from './follow-ups.js'
 import manageUsersRoutes from './settings/manage-users.js'
 import followUpTypeRoutes from './settings/follow-up-types.js'
+import emailSettingsRoutes from './email-settings.js'
 
 /** Every route of the app, registered explicitly (a single executable has no directory tree to scan). */
 export default async function routes(app: FastifyInstance) {
@@ -26,4 +27,5 @@ export default async function routes(app: FastifyInstance) {
   await app.register(followUpRoutes)
   await app.register(manageUsersRoutes)
   await app.register(followUpTypeRoutes)
+  await app.register(emailSettingsRoutes)
 }

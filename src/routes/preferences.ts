@@ -33,6 +33,5 @@ export default async function preferencesRoutes(app: FastifyInstance) {
     return reply.redirect('/preferences/general', 303)
   })
 
-  app.get('/preferences/email', async (_request, reply) => reply.render('pages/preferences/email', { tab: 'email' }))
 
 }

@@ -31,7 +31,18 @@
  *     resources/audioconferencing (learn.microsoft.com: tollNumber/tollFreeNumber deprecated in favour of
  *     the arrays). 403 {"error":{"code":"Forbidden","message":""}} without the permission
  *     (microsoft-graph-docs-contrib #6320).
+ *   - createOrGet: POST /me/onlineMeetings/createOrGet with externalId (required), startDateTime,
+ *     endDateTime, subject, participants; 201 with a new meeting, 200 with the existing one when this user
+ *     already has a meeting with that externalId (tenantId + userId + externalId identify it; another user's
+ *     same externalId is another meeting); start defaults to now and end to start + 1 hour; end without start
+ *     or end before start is an error; personal accounts not supported (onlinemeeting-createorget.md,
+ *     microsoft-graph-docs-contrib).
  * Assumptions:
+ *   - createOrGet returns an existing meeting unchanged, whatever the body says (the docs do not say; their
+ *     examples and microsoft-graph-docs-contrib #465 suggest so), and ignores body fields other than its
+ *     parameters (msgraph-sdk-dotnet #1121: lobbyBypassSettings ignored). POST /me/onlineMeetings with an
+ *     externalId is refused with 400 ("only for use with createOrGet", msgraph-sdk-dotnet #1121; the wording
+ *     is ours). A deleted meeting's externalId can be used again.
  *   - `scope` is REQUIRED on refresh here (AADSTS900144), although the current docs call it optional:
  *     the brief asks the app to always resend it.
  *   - Token-response `scope` lists Graph scopes by short name plus openid/profile/email, without
@@ -406,10 +417,33 @@ export async function startMicrosoftFake(options?: Partial<FakeOptions>): Promis
     if (!grant) return reply
     const body = jsonObjectOf(req)
     if (!body) return badBody(reply)
+    if (body.externalId !== undefined) return badBody(reply, 'externalId can only be set with createOrGet.')
     const start = body.startDateTime !== undefined ? Date.parse(String(body.startDateTime)) : ctx.clock.now()
     const end = body.endDateTime !== undefined ? Date.parse(String(body.endDateTime)) : start + 3600_000
     if (Number.isNaN(start) || Number.isNaN(end)) return badBody(reply, 'Invalid startDateTime or endDateTime.')
     const meeting = newOnlineMeeting(ctx, grant, body, start, end)
+    ctx.meetings.set(meeting.id, meeting)
+    return reply.code(201).send(meeting)
+  })
+
+  app.post('/v1.0/me/onlineMeetings/createOrGet', async (req, reply) => {
+    const grant = await meetingGuard(req, reply)
+    if (!grant) return reply
+    const body = jsonObjectOf(req)
+    if (!body) return badBody(reply)
+    if (typeof body.externalId !== 'string' || body.externalId === '') return badBody(reply, 'externalId is required.')
+    const existing = [...ctx.meetings.values()].find(
+      (m) => m.externalId === body.externalId && m.participants?.organizer?.identity?.user?.id === grant.user.id,
+    )
+    if (existing) return reply.code(200).send(existing)
+    if (body.endDateTime !== undefined && body.startDateTime === undefined) return badBody(reply, 'endDateTime requires startDateTime.')
+    const start = body.startDateTime !== undefined ? Date.parse(String(body.startDateTime)) : ctx.clock.now()
+    const end = body.endDateTime !== undefined ? Date.parse(String(body.endDateTime)) : start + 3600_000
+    if (Number.isNaN(start) || Number.isNaN(end)) return badBody(reply, 'Invalid startDateTime or endDateTime.')
+    if (end < start) return badBody(reply, 'endDateTime must not be earlier than startDateTime.')
+    // Only createOrGet's parameters count; anything else in the body (lobbyBypassSettings ...) is ignored.
+    const params = { subject: body.subject, externalId: body.externalId, participants: body.participants }
+    const meeting = newOnlineMeeting(ctx, grant, params, start, end)
     ctx.meetings.set(meeting.id, meeting)
     return reply.code(201).send(meeting)
   })

@@ -23,7 +23,16 @@
  *     examples (mirrored docs), SparkDotNet MeetingTelephony model. Create answers 200 (not 201).
  *   - "Parameter 'start' or 'end' is before current time." for a meeting in the past (an integration's
  *     error handling found by search).
+ *   - integrationTags on create/update ("external keys created by an integration application in its own
+ *     domain"), and List Meetings (GET /v1/meetings): meetingType defaults to meetingSeries (a meeting without
+ *     recurrence is a series of one), series overlapping from..to are listed, `integrationTag` filters on a
+ *     tag, `max` up to 100, {items: [...]}, further pages only through the RFC 5988 Link header
+ *     rel="next" — developer.webex.com List Meetings, WebexPythonSDK meetings.list/create, n8n Webex node.
  * Assumptions:
+ *   - List Meetings: without from/to the window is now .. now + 7 days; from after to answers 400; max above
+ *     100 is cut to 100; items are sorted by start; the next-page link carries an opaque `cursor`; other
+ *     meetingType values list nothing here (the fake keeps only series); agenda above 1300 characters is a
+ *     400 on create and update.
  *   - The token response carries no `scope` field (none of the examples found has one); the app must not
  *     rely on it. A missing scope shows up as 403 on the API.
  *   - Token-endpoint error shape: the Webex envelope wrapping the identity broker's error,
@@ -231,6 +240,10 @@ export async function startWebexFake(options?: Partial<FakeOptions>): Promise<Pr
       if (!partial && (body[key] === undefined || body[key] === '')) return `Parameter '${key}' is required.`
     }
     if (body.title !== undefined && (typeof body.title !== 'string' || body.title.length > 128)) return "Parameter 'title' is invalid."
+    if (body.agenda !== undefined && (typeof body.agenda !== 'string' || body.agenda.length > 1300)) return "Parameter 'agenda' is invalid."
+    if (body.integrationTags !== undefined && (!Array.isArray(body.integrationTags) || body.integrationTags.some((tag: unknown) => typeof tag !== 'string'))) {
+      return "Parameter 'integrationTags' is invalid."
+    }
     for (const key of ['start', 'end'] as const) {
       if (body[key] !== undefined && Number.isNaN(Date.parse(String(body[key])))) return `Parameter '${key}' is invalid.`
     }
@@ -260,6 +273,36 @@ export async function startWebexFake(options?: Partial<FakeOptions>): Promise<Pr
     return reply.send(m)
   })
 
+  // List Meetings: series overlapping [from, to), optionally by integrationTag; `max` a page, Link for more.
+  app.get('/v1/meetings', async (req, reply) => {
+    const grant = await guard(req, reply, READ, true)
+    if (!grant) return reply
+    const q = queryOf(req)
+    const now = ctx.clock.now()
+    const from = q.from !== undefined ? Date.parse(q.from) : now
+    const to = q.to !== undefined ? Date.parse(q.to) : from + 7 * 86_400_000
+    if (Number.isNaN(from)) return wxError(reply, 400, "Parameter 'from' is invalid.")
+    if (Number.isNaN(to)) return wxError(reply, 400, "Parameter 'to' is invalid.")
+    if (from > to) return wxError(reply, 400, "Parameter 'from' cannot be after 'to'.")
+    const meetingType = q.meetingType ?? 'meetingSeries'
+    if (!['meetingSeries', 'scheduledMeeting', 'meeting'].includes(meetingType)) return wxError(reply, 400, "Parameter 'meetingType' is invalid.")
+    const max = Math.min(Math.max(Number(q.max ?? 10) || 10, 1), 100)
+    const offset = q.cursor ? Number(Buffer.from(q.cursor, 'base64url').toString('utf8')) : 0
+    if (!Number.isInteger(offset) || offset < 0) return wxError(reply, 400, "Parameter 'cursor' is invalid.")
+    const all = [...ctx.meetings.values()]
+      .filter((m) => meetingType === 'meetingSeries' && m.hostUserId === grant.user.id)
+      .filter((m) => Date.parse(m.start) < to && Date.parse(m.end) > from)
+      .filter((m) => q.integrationTag === undefined || (Array.isArray(m.integrationTags) && m.integrationTags.includes(q.integrationTag)))
+      .sort((a, b) => Date.parse(a.start) - Date.parse(b.start))
+    if (offset + max < all.length) {
+      const next = new URL(`${ctx.url}/v1/meetings`)
+      for (const [k, v] of Object.entries(q)) if (k !== 'cursor') next.searchParams.set(k, v)
+      next.searchParams.set('cursor', Buffer.from(String(offset + max)).toString('base64url'))
+      reply.header('link', `<${next.href}>; rel="next"`)
+    }
+    return reply.send({ items: all.slice(offset, offset + max) })
+  })
+
   app.get('/v1/meetings/:id', async (req, reply) => {
     const grant = await guard(req, reply, READ, true)
     if (!grant) return reply
@@ -285,7 +328,7 @@ export async function startWebexFake(options?: Partial<FakeOptions>): Promise<Pr
     }
     m.start = isoNoMillis(start)
     m.end = isoNoMillis(end)
-    for (const key of ['title', 'agenda', 'password', 'timezone', 'enabledJoinBeforeHost', 'joinBeforeHostMinutes', 'enabledAutoRecordMeeting', 'publicMeeting'] as const) {
+    for (const key of ['title', 'agenda', 'password', 'timezone', 'enabledJoinBeforeHost', 'joinBeforeHostMinutes', 'enabledAutoRecordMeeting', 'publicMeeting', 'integrationTags'] as const) {
       if (body[key] !== undefined) m[key] = body[key]
     }
     return reply.send(m)
@@ -370,5 +413,6 @@ function newWebexMeeting(ctx: FakeContext, grant: Grant, body: Record<string, an
     },
     simultaneousInterpretation: { enabled: false },
     enabledBreakoutSessions: false,
+    integrationTags: Array.isArray(body.integrationTags) ? [...body.integrationTags] : [],
   }
 }

@@ -28,6 +28,14 @@
  *     pstn_password, encrypted_password, settings.global_dial_in_numbers; PATCH answers 204 without a
  *     body; DELETE 204 — Zoom changelog 2025-11-20, @itentialopensource/adapter-zoom mock data,
  *     zoom_us gem model docs, zoom-plugin common-errors.
+ *   - List meetings: GET /users/{userId}/meetings with type (scheduled [default] | live | upcoming |
+ *     upcoming_meetings | previous_meetings), page_size (default 30, maximum 300), next_page_token (a token
+ *     is returned while more results exist, "" on the last page; it expires after 15 minutes); answer
+ *     {page_size, total_records, next_page_token, meetings: [{uuid, id, host_id, topic, type, start_time,
+ *     duration, timezone, agenda, created_at, join_url}]}; "The length of agenda gets truncated to 250
+ *     characters when you list all meetings for a user"; granular scope meeting:read:list_meetings
+ *     (classic meeting:read) — Zoom API reference as generated into zoom SDKs (zoom-python
+ *     InlineResponse20058Meetings), Zoom's Postman collection (developers.qodex.ai "List meetings").
  * Assumptions (not confirmed from a Zoom page):
  *   - Reusing an already-rotated refresh token revokes the whole token family (the brief's rule; Zoom
  *     documents only that the old token stops working).
@@ -37,6 +45,8 @@
  *   - Error bodies for a bad/expired code, a PKCE mismatch and a redirect_uri mismatch (reason texts).
  *   - 404 message "Meeting does not exist: <id>." (the brief; Zoom also words it "Meeting <id> is not
  *     found or has expired.").
+ *   - List meetings: a page_size above 300 is cut to 300; an unknown or expired next_page_token answers 400
+ *     {code: 300}; meetings are listed by start_time; an unknown type answers 400 {code: 300}.
  *   - The `scope` URL parameter is ignored and recorded (in 2021 Zoom briefly rejected it with "Invalid
  *     scopes", tl-its-umich-edu/remote-office-hours-queue #342).
  */
@@ -71,7 +81,7 @@ import {
   UnparseableBody,
 } from './common.js'
 
-export const ZOOM_DEFAULT_SCOPES = 'meeting:read:meeting meeting:write:meeting meeting:update:meeting meeting:delete:meeting user:read:user'
+export const ZOOM_DEFAULT_SCOPES = 'meeting:read:meeting meeting:read:list_meetings meeting:write:meeting meeting:update:meeting meeting:delete:meeting user:read:user'
 
 const DEFAULTS: FakeOptions = {
   clientId: `zoomclient${hex(6)}`,
@@ -91,6 +101,7 @@ const NEED = {
   user: ['user:read:user', 'user:read:user:admin', 'user:read', 'user:read:admin'],
   create: ['meeting:write:meeting', 'meeting:write:meeting:admin', 'meeting:write', 'meeting:write:admin'],
   read: ['meeting:read:meeting', 'meeting:read:meeting:admin', 'meeting:read', 'meeting:read:admin', 'meeting:write', 'meeting:write:admin'],
+  list: ['meeting:read:list_meetings', 'meeting:read:list_meetings:admin', 'meeting:read', 'meeting:read:admin'],
   update: ['meeting:update:meeting', 'meeting:update:meeting:admin', 'meeting:write', 'meeting:write:admin'],
   delete: ['meeting:delete:meeting', 'meeting:delete:meeting:admin', 'meeting:write', 'meeting:write:admin'],
 }
@@ -299,6 +310,63 @@ export async function startZoomFake(options?: Partial<FakeOptions>): Promise<Pro
     return reply.code(201).send(meeting)
   })
 
+  // List meetings: pages of up to 300, `next_page_token` remembers where the next page starts (15 minutes).
+  const pageTokens = new Map<string, { offset: number; type: string; pageSize: number; expiresAt: number }>()
+  const LIST_TYPES = ['scheduled', 'live', 'upcoming', 'upcoming_meetings', 'previous_meetings']
+  app.get('/v2/users/:userId/meetings', async (req, reply) => {
+    const grant = await guard(req, reply, NEED.list, true)
+    if (!grant) return reply
+    const { userId } = req.params as { userId: string }
+    if (userId !== 'me' && userId !== grant.user.id && userId !== grant.user.email) {
+      return apiError(reply, 404, 1001, `User does not exist: ${userId}.`)
+    }
+    const q = queryOf(req)
+    let type = q.type ?? 'scheduled'
+    let pageSize = Math.min(Math.max(Number(q.page_size ?? 30) || 30, 1), 300)
+    let offset = 0
+    if (q.next_page_token) {
+      const saved = pageTokens.get(q.next_page_token)
+      if (!saved || saved.expiresAt < ctx.clock.now()) return apiError(reply, 400, 300, 'The next page token is invalid or expired.')
+      ;({ type, pageSize, offset } = saved)
+    }
+    if (!LIST_TYPES.includes(type)) return apiError(reply, 400, 300, `Invalid field: type.`)
+    const now = ctx.clock.now()
+    const endOf = (m: Record<string, any>) => Date.parse(m.start_time) + Number(m.duration ?? 0) * 60_000
+    const all = [...ctx.meetings.values()]
+      .filter((m) => m.host_id === grant.user.id)
+      .filter((m) => {
+        if (type === 'live') return m.status === 'started'
+        if (type === 'upcoming' || type === 'upcoming_meetings') return endOf(m) > now
+        if (type === 'previous_meetings') return endOf(m) <= now
+        return true
+      })
+      .sort((a, b) => Date.parse(a.start_time) - Date.parse(b.start_time) || Number(a.id) - Number(b.id))
+    const page = all.slice(offset, offset + pageSize)
+    let next = ''
+    if (offset + pageSize < all.length) {
+      next = hex(16)
+      pageTokens.set(next, { offset: offset + pageSize, type, pageSize, expiresAt: now + 15 * 60_000 })
+    }
+    return reply.send({
+      page_size: pageSize,
+      total_records: all.length,
+      next_page_token: next,
+      meetings: page.map((m) => ({
+        uuid: m.uuid,
+        id: m.id,
+        host_id: m.host_id,
+        topic: m.topic,
+        type: m.type,
+        start_time: m.start_time,
+        duration: m.duration,
+        timezone: m.timezone,
+        agenda: String(m.agenda ?? '').slice(0, 250),
+        created_at: m.created_at,
+        join_url: m.join_url,
+      })),
+    })
+  })
+
   app.get('/v2/meetings/:meetingId', async (req, reply) => {
     const grant = await guard(req, reply, NEED.read, true)
     if (!grant) return reply
@@ -349,6 +417,7 @@ export async function startZoomFake(options?: Partial<FakeOptions>): Promise<Pro
 /** The first invalid field name, or null. */
 function validateMeeting(body: Record<string, any>): string | null {
   if (body.topic !== undefined && (typeof body.topic !== 'string' || body.topic.length > 200)) return 'topic'
+  if (body.agenda !== undefined && (typeof body.agenda !== 'string' || body.agenda.length > 2000)) return 'agenda'
   if (body.start_time !== undefined && Number.isNaN(Date.parse(String(body.start_time)))) return 'start_time'
   if (body.duration !== undefined && (!Number.isInteger(body.duration) || body.duration < 0)) return 'duration'
   if (body.password !== undefined && (typeof body.password !== 'string' || body.password.length > 10)) return 'password'

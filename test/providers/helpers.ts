@@ -6,7 +6,7 @@
 import type { Test } from 'tap'
 import { ProviderError, type ApiClient, type ProviderAdapter, type ProviderEndpoints, type ProviderErrorKind, type ProviderSettings } from '../../src/providers/contract.js'
 import { createApiClient } from '../../src/providers/http.js'
-import { newPkcePair, type Knobs, type ProviderFake } from '../fakes/common.js'
+import { newPkcePair, sleep, type Knobs, type ProviderFake } from '../fakes/common.js'
 
 export const REDIRECT_URI = 'http://127.0.0.1:3999/oauth/callback'
 
@@ -147,4 +147,34 @@ export function futureMeeting(over: Partial<{ title: string; description: string
     timeZone: over.timeZone ?? 'Europe/Amsterdam',
     requestId: over.requestId ?? `req-${Math.random().toString(36).slice(2)}`,
   }
+}
+
+/** The fake's meetings that mention this request id anywhere (externalId, integration tag, agenda marker). */
+export function meetingsOfRequest(fake: ProviderFake, requestId: string): Record<string, any>[] {
+  return [...fake.meetings.values()].filter((m) => JSON.stringify(m).includes(requestId))
+}
+
+/**
+ * Runs a create whose answer is lost: the fake carries it out, but only after the client gave up (apiDelayMs
+ * beyond the client's timeout), as when a connection times out after the request went through. Waits until
+ * the fake holds the meeting, and returns it.
+ */
+export async function createWithLostAnswer(
+  t: Test,
+  fake: ProviderFake,
+  connection: Connection,
+  requestId: string,
+  create: (api: ApiClient) => Promise<unknown>,
+): Promise<Record<string, any>> {
+  fake.knobs.apiDelayMs = 300
+  try {
+    await rejectsWith(t, create(connection.api(100)), 'retry', 'the create answer is lost')
+    const deadline = Date.now() + 5000
+    while (meetingsOfRequest(fake, requestId).length === 0 && Date.now() < deadline) await sleep(20)
+  } finally {
+    fake.reset()
+  }
+  const made = meetingsOfRequest(fake, requestId)
+  t.equal(made.length, 1, 'the provider made the meeting all the same')
+  return made[0] ?? {}
 }

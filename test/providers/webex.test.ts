@@ -1,7 +1,8 @@
 import t from 'tap'
 import { webexPassword, webexProvider } from '../../src/providers/webex.js'
 import { startWebexFake } from '../fakes/webex.js'
-import { asForm, checkFaults, connect, futureMeeting, rejectsWith } from './helpers.js'
+import type { ApiClient } from '../../src/providers/contract.js'
+import { asForm, checkFaults, connect, createWithLostAnswer, futureMeeting, meetingsOfRequest, rejectsWith } from './helpers.js'
 
 const fake = await startWebexFake()
 t.teardown(() => fake.close())
@@ -59,7 +60,8 @@ t.test('create, update, delete', async (t) => {
   const stored = fake.meetings.get(ref.externalId)
   t.ok(stored)
   t.equal(stored.title, input.title)
-  t.equal(stored.agenda, input.description)
+  t.equal(stored.agenda, `${input.description}\n[vm:${input.requestId}]`, 'the description, then the request marker')
+  t.same(stored.integrationTags, [input.requestId], 'tagged with the request id')
   t.equal(stored.start, noMillis(input.start))
   t.equal(stored.end, noMillis(input.end))
   t.equal(stored.timezone, 'Europe/Amsterdam')
@@ -84,6 +86,8 @@ t.test('create, update, delete', async (t) => {
   const put = fake.requests.find((r) => r.method === 'PUT')
   t.ok(put, 'a full replace with PUT')
   t.match(put?.body, { title: 'Moved', password: 'Other2030y', start: noMillis(later.start), end: noMillis(later.end), timezone: 'Europe/Amsterdam' })
+  t.same(stored.integrationTags, [later.requestId], 'the full replace keeps a tag')
+  t.equal(stored.agenda, `${later.description}\n[vm:${later.requestId}]`, 'and a marker')
 
   await webexProvider.meetings.delete(api, ref)
   t.notOk(fake.meetings.has(ref.externalId))
@@ -114,4 +118,123 @@ t.test('a grant without meeting:schedules_write explains itself', async (t) => {
   const error = await rejectsWith(t, webexProvider.meetings.create(c.api(), futureMeeting(), settings), 'fail')
   t.equal(error.details.status, 403)
   t.match(error.details.userMessage?.en, /meeting:schedules_write/)
+})
+
+let fillerSeq = 0
+/** A meeting series as Webex keeps it, for filling the fake's list. */
+function filler(start: Date, over: Record<string, unknown> = {}): Record<string, unknown> {
+  const id = `filler${(fillerSeq++).toString().padStart(6, '0')}`
+  return {
+    id,
+    meetingNumber: '12345678901',
+    title: 'Another meeting',
+    agenda: '',
+    password: 'Other2030z',
+    meetingType: 'meetingSeries',
+    state: 'active',
+    timezone: 'UTC',
+    start: noMillis(start),
+    end: noMillis(new Date(start.getTime() + 30 * 60_000)),
+    hostUserId: fake.user.id,
+    webLink: `https://fake-example.webex.com/fake/j.php?MTID=${id}`,
+    integrationTags: [],
+    ...over,
+  }
+}
+
+t.test('find: the meeting a create made whose answer was lost, among more than a page of meetings', async (t) => {
+  const c = await connect(fake, webexProvider)
+  const input = futureMeeting({ title: 'Lost answer', daysAhead: 10 })
+  const ids: string[] = []
+  for (let i = 0; i < 250; i++) {
+    const m = filler(new Date(input.start.getTime() - (i + 1) * 3_600_000), i % 2 ? { integrationTags: [`other-${i}`] } : { agenda: `x\n[vm:other-${i}]` })
+    fake.meetings.set(String(m.id), m)
+    ids.push(String(m.id))
+  }
+  const lookAlike = filler(input.start, { title: input.title, agenda: 'Talk about the renewal.\n[vm:another-request]', integrationTags: ['another-request'] })
+  fake.meetings.set(String(lookAlike.id), lookAlike)
+  t.teardown(() => {
+    for (const id of [...ids, String(lookAlike.id)]) fake.meetings.delete(id)
+  })
+
+  const made = await createWithLostAnswer(t, fake, c, input.requestId, (api) => webexProvider.meetings.create(api, input, settings))
+  const before = fake.requests.length
+  const found = await webexProvider.meetings.find!(c.api(), input)
+  t.equal(found?.externalId, made.id, 'the meeting the lost create made')
+  t.equal(found?.joinUrl, made.webLink, 'with its join link')
+  t.equal(found?.passcode, 'Renew2030x')
+  const lists = fake.requests.slice(before).filter((r) => r.method === 'GET' && r.path === '/v1/meetings')
+  t.equal(lists.length, 1, 'the integrationTag filter makes one page enough')
+  t.match(lists[0]?.query, { meetingType: 'meetingSeries', integrationTag: input.requestId, max: '100' })
+  t.ok(Date.parse(lists[0]?.query.from ?? '') < input.start.getTime() && Date.parse(lists[0]?.query.to ?? '') > input.end.getTime(), 'a window around the start')
+
+  await webexProvider.meetings.update(c.api(), found!, input, settings)
+  t.equal(meetingsOfRequest(fake, input.requestId).length, 1, 'no second meeting')
+})
+
+t.test('find: null when no earlier create reached Webex, and for another request', async (t) => {
+  const c = await connect(fake, webexProvider)
+  const input = futureMeeting({ title: 'Never arrived' })
+  fake.knobs.resetConnection = 'api'
+  await rejectsWith(t, webexProvider.meetings.create(c.api(), input, settings), 'retry', 'reset before Webex sees the request')
+  fake.reset()
+  t.equal(meetingsOfRequest(fake, input.requestId).length, 0)
+  t.equal(await webexProvider.meetings.find!(c.api(), input), null)
+  const other = futureMeeting({ title: 'Never arrived' })
+  await webexProvider.meetings.create(c.api(), { ...other, start: input.start, end: input.end }, settings)
+  t.equal(await webexProvider.meetings.find!(c.api(), input), null, 'same title and times, another request id: not ours')
+  t.equal(await webexProvider.meetings.find!(c.api(), { ...input, requestId: other.requestId.slice(0, -2) }), null, 'a prefix of a request id is another one')
+})
+
+t.test('find: a listed meeting counts only when it carries the tag or the marker; full pages are narrowed', async (t) => {
+  // A server that ignores integrationTag and answers every series in the window, 100 at most (the Link
+  // header with the rest is out of ApiClient's reach).
+  const input = futureMeeting({ title: 'Busy calendar' })
+  const series = Array.from({ length: 400 }, (_, i) => filler(new Date(input.start.getTime() + (i - 200) * 3 * 3_600_000)))
+  const ours = filler(new Date(input.start.getTime() + 5 * 86_400_000), { agenda: `Talk\n[vm:${input.requestId}]` })
+  const calls: Record<string, string>[] = []
+  const api = (all: Record<string, unknown>[]): ApiClient => ({
+    request: async <T>(_method: string, _path: string, _body?: unknown, query?: Record<string, string>) => {
+      calls.push(query ?? {})
+      const from = Date.parse(query?.from ?? '')
+      const to = Date.parse(query?.to ?? '')
+      const items = all.filter((m) => Date.parse(String(m.start)) < to && Date.parse(String(m.end)) > from).slice(0, Number(query?.max))
+      return { status: 200, body: { items } as T }
+    },
+  })
+  const found = await webexProvider.meetings.find!(api([...series, ours]), input)
+  t.equal(found?.externalId, ours.id, 'found by its agenda marker in a narrowed window')
+  t.ok(calls.length > 1 && calls.length <= 31, `${calls.length} list calls`)
+  calls.length = 0
+  t.equal(await webexProvider.meetings.find!(api(series), input), null, 'none of them carries the tag or marker')
+  t.ok(calls.length <= 31, `bounded: ${calls.length} list calls`)
+  const tagged = filler(new Date(input.start.getTime() - 86_400_000), { integrationTags: ['x', input.requestId] })
+  t.equal((await webexProvider.meetings.find!(api([tagged]), input))?.externalId, tagged.id, 'or by its integration tag')
+})
+
+t.test('find: list errors are classified', async (t) => {
+  const c = await connect(fake, webexProvider)
+  await checkFaults(t, fake, c, (api) => webexProvider.meetings.find!(api, futureMeeting()))
+})
+
+t.test('the Webex fake pages List Meetings through the Link header', async (t) => {
+  const c = await connect(fake, webexProvider)
+  const start = new Date(Date.now() + 40 * 86_400_000)
+  const ids: string[] = []
+  for (let i = 0; i < 130; i++) {
+    const m = filler(new Date(start.getTime() + i * 3_600_000), { integrationTags: ['paging'] })
+    fake.meetings.set(String(m.id), m)
+    ids.push(String(m.id))
+  }
+  t.teardown(() => ids.forEach((id) => fake.meetings.delete(id)))
+  const get = (url: string) => fetch(url, { headers: { authorization: `Bearer ${c.accessToken}` } })
+  const query = new URLSearchParams({ integrationTag: 'paging', from: noMillis(start), to: noMillis(new Date(start.getTime() + 30 * 86_400_000)), max: '100' })
+  const first = await get(`${c.endpoints.apiUrl}/meetings?${query}`)
+  t.equal(((await first.json()) as { items: unknown[] }).items.length, 100)
+  const next = /<([^>]+)>;\s*rel="next"/.exec(first.headers.get('link') ?? '')?.[1]
+  t.ok(next, 'a next link')
+  const second = await get(next!)
+  t.equal(((await second.json()) as { items: unknown[] }).items.length, 30)
+  t.equal(second.headers.get('link'), null, 'no link after the last page')
+  t.equal((await get(`${c.endpoints.apiUrl}/meetings?from=2030-02-01T00:00:00Z&to=2030-01-01T00:00:00Z`)).status, 400, 'from after to')
 })

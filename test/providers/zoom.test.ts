@@ -1,11 +1,46 @@
 import t from 'tap'
 import { zoomPasscode, zoomProvider } from '../../src/providers/zoom.js'
 import { startZoomFake } from '../fakes/zoom.js'
-import { asForm, checkFaults, connect, FAULTS, futureMeeting, rejectsWith } from './helpers.js'
+import { asForm, checkFaults, connect, createWithLostAnswer, FAULTS, futureMeeting, meetingsOfRequest, rejectsWith } from './helpers.js'
 
 const fake = await startZoomFake()
 t.teardown(() => fake.close())
 const settings = { passcode: 'Ab3@x_9*', waitingRoom: true, joinBeforeHost: false, autoRecording: 'cloud' }
+
+const noMillis = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
+
+/** A meeting as Zoom keeps it, for filling the fake's list (only what the list and a read need). */
+function filler(over: Record<string, unknown>): Record<string, unknown> {
+  const id = Number(over.id)
+  return {
+    uuid: `filler${id}==`,
+    host_id: fake.user.id,
+    topic: 'Another meeting',
+    type: 2,
+    status: 'waiting',
+    start_time: noMillis(new Date()),
+    duration: 30,
+    timezone: 'UTC',
+    agenda: '',
+    created_at: noMillis(new Date()),
+    join_url: `https://us05web.zoom.us/j/${id}`,
+    password: 'abc123',
+    settings: {},
+    ...over,
+  }
+}
+
+/** `count` meetings starting before `before` (so the list shows them first); returns their ids. */
+function addFillers(count: number, before: Date): string[] {
+  const ids: string[] = []
+  for (let i = 0; i < count; i++) {
+    const id = 82000000000 + i
+    const start = new Date(before.getTime() - (count - i) * 3_600_000)
+    fake.meetings.set(String(id), filler({ id, start_time: noMillis(start), agenda: i % 3 === 0 ? `Agenda ${i}\n[vm:filler-${i}]` : `Agenda ${i}` }))
+    ids.push(String(id))
+  }
+  return ids
+}
 
 t.test('the OAuth spec matches what Zoom grants', async (t) => {
   const oauth = zoomProvider.oauth
@@ -72,7 +107,7 @@ t.test('create, update, delete', async (t) => {
   t.equal(stored.start_time, input.start.toISOString().replace(/\.\d{3}Z$/, 'Z'))
   t.equal(stored.duration, 45)
   t.equal(stored.timezone, 'Europe/Amsterdam')
-  t.equal(stored.agenda, input.description)
+  t.equal(stored.agenda, `${input.description}\n[vm:${input.requestId}]`, 'the description, then the request marker')
   t.equal(stored.password, 'Ab3@x_9*')
   t.equal(stored.settings.waiting_room, true)
   t.equal(stored.settings.join_before_host, false)
@@ -94,6 +129,7 @@ t.test('create, update, delete', async (t) => {
   t.equal(stored.duration, 30)
   t.equal(stored.start_time, later.start.toISOString().replace(/\.\d{3}Z$/, 'Z'))
   t.equal(stored.settings.waiting_room, false)
+  t.equal(stored.agenda, `${later.description}\n[vm:${later.requestId}]`, 'an update keeps a marker')
   t.equal(fake.count(`/meetings/${ref.externalId}`, 'GET'), 1, 'the meeting is read after the bodiless 204')
 
   await zoomProvider.meetings.delete(api, ref)
@@ -137,4 +173,90 @@ t.test('a grant without a meeting scope (Zoom 4711) asks to reconnect', async (t
   t.equal(error.details.code, '4711')
   t.match(error.details.userMessage?.en, /meeting:write:meeting/)
   t.match(error.details.userMessage?.nl, /opnieuw verbinding/)
+})
+
+t.test('a long description is cut so the agenda stays within 2000 characters with the marker whole', async (t) => {
+  const c = await connect(fake, zoomProvider)
+  const input = futureMeeting({ description: 'y'.repeat(2500) })
+  const ref = await zoomProvider.meetings.create(c.api(), input, settings)
+  const agenda: string = fake.meetings.get(ref.externalId).agenda
+  t.equal(agenda.length, 2000)
+  t.ok(agenda.endsWith(`\n[vm:${input.requestId}]`))
+  const noDescription = futureMeeting({ description: '' })
+  const bare = await zoomProvider.meetings.create(c.api(), noDescription, settings)
+  t.equal(fake.meetings.get(bare.externalId).agenda, `[vm:${noDescription.requestId}]`)
+})
+
+t.test('find: the meeting a create made whose answer was lost', async (t) => {
+  const c = await connect(fake, zoomProvider)
+  const input = futureMeeting({ title: 'Lost answer', daysAhead: 20 })
+  // More than two pages of 300 meetings come before it, among them look-alikes that are not ours.
+  const fillers = addFillers(700, input.start)
+  fake.meetings.set('81000000001', filler({ id: 81000000001, topic: input.title, start_time: noMillis(input.start), agenda: 'Talk.\n[vm:another-request]' }))
+  fake.meetings.set('81000000002', filler({ id: 81000000002, topic: input.title, start_time: noMillis(input.start), agenda: 'z'.repeat(600) }))
+  t.teardown(() => {
+    for (const id of [...fillers, '81000000001', '81000000002']) fake.meetings.delete(id)
+  })
+
+  const made = await createWithLostAnswer(t, fake, c, input.requestId, (api) => zoomProvider.meetings.create(api, input, settings))
+  const listsBefore = fake.count('/users/me/meetings', 'GET')
+  const found = await zoomProvider.meetings.find!(c.api(), input)
+  t.ok(found, 'found')
+  t.equal(found?.externalId, String(made.id), 'the meeting the lost create made')
+  t.equal(found?.joinUrl, made.join_url, 'with its join link')
+  t.equal(found?.passcode, 'Ab3@x_9*', 'read in full: passcode and dial-in too')
+  t.ok(found?.dialIn?.length)
+  const lists = fake.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/users/me/meetings')).slice(listsBefore)
+  t.equal(lists.length, 3, 'all three pages read')
+  t.same(lists.map((r) => r.query.page_size), ['300', '300', '300'])
+  t.same(lists.map((r) => r.query.type), ['scheduled', 'scheduled', 'scheduled'])
+  t.notOk(lists[0]?.query.next_page_token, 'the first page without a token')
+  t.ok(lists[1]?.query.next_page_token && lists[2]?.query.next_page_token, 'the next pages with theirs')
+  t.equal(fake.count('/meetings/81000000002', 'GET'), 0, 'look-alikes are not read once ours showed its marker in the list')
+  t.equal(fake.count('/meetings/81000000001', 'GET'), 0)
+
+  // The sync then updates the found meeting: still one meeting for the request.
+  await zoomProvider.meetings.update(c.api(), found!, input, settings)
+  t.equal(meetingsOfRequest(fake, input.requestId).length, 1, 'no second meeting')
+})
+
+t.test('find: a marker behind a long description is read from the meeting itself', async (t) => {
+  const c = await connect(fake, zoomProvider)
+  const input = futureMeeting({ title: 'Long agenda', description: 'w'.repeat(900) })
+  const made = await createWithLostAnswer(t, fake, c, input.requestId, (api) => zoomProvider.meetings.create(api, input, settings))
+  const found = await zoomProvider.meetings.find!(c.api(), input)
+  t.equal(found?.externalId, String(made.id))
+  t.equal(fake.count(`/meetings/${made.id}`, 'GET'), 1, 'read because the list cut the agenda at 250 characters')
+})
+
+t.test('find: null when no earlier create reached Zoom, and for another request', async (t) => {
+  const c = await connect(fake, zoomProvider)
+  const input = futureMeeting({ title: 'Never arrived' })
+  fake.knobs.resetConnection = 'api'
+  await rejectsWith(t, zoomProvider.meetings.create(c.api(), input, settings), 'retry', 'the connection is reset before Zoom sees the request')
+  fake.reset()
+  t.equal(meetingsOfRequest(fake, input.requestId).length, 0)
+  // A look-alike (same topic and start) whose listed agenda is cut: read to be sure, and not taken.
+  fake.meetings.set('81000000003', filler({ id: 81000000003, topic: input.title, start_time: noMillis(input.start), agenda: 'v'.repeat(600) }))
+  t.teardown(() => fake.meetings.delete('81000000003'))
+  t.equal(await zoomProvider.meetings.find!(c.api(), input), null)
+  t.equal(fake.count('/meetings/81000000003', 'GET'), 1, 'the look-alike was read')
+
+  const other = await zoomProvider.meetings.create(c.api(), futureMeeting({ title: 'Same title', description: 'Same.' }), settings)
+  const stored = fake.meetings.get(other.externalId)
+  const lookAlike = { ...futureMeeting({ title: 'Same title', description: 'Same.' }), start: new Date(Date.parse(stored.start_time)) }
+  t.equal(await zoomProvider.meetings.find!(c.api(), lookAlike), null, 'same title and start, another request id: not ours')
+  t.equal(await zoomProvider.meetings.find!(c.api(), { ...lookAlike, requestId: lookAlike.requestId.slice(0, -2) }), null)
+})
+
+t.test('find: list errors are classified; the list scope is asked for', async (t) => {
+  const c = await connect(fake, zoomProvider)
+  await checkFaults(t, fake, c, (api) => zoomProvider.meetings.find!(api, futureMeeting()), FAULTS.slice(0, 2))
+  t.ok(zoomProvider.oauth?.requiredScopes.includes('meeting:read:list_meetings'))
+  fake.knobs.dropScope = 'meeting:read:list_meetings'
+  const narrow = await connect(fake, zoomProvider)
+  fake.reset()
+  const error = await rejectsWith(t, zoomProvider.meetings.find!(narrow.api(), futureMeeting()), 'reauth')
+  t.equal(error.details.code, '4711')
+  t.match(error.details.userMessage?.en, /meeting:read:list_meetings/)
 })

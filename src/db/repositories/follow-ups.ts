@@ -1,6 +1,9 @@
 import crypto from 'node:crypto'
 import type { Db } from '../database.js'
 import type { DialIn } from '../../providers/contract.js'
+import type { Language } from './users.js'
+import type { OutboxRepository } from '../../mail/outbox.js'
+import type { InvitationSnapshot } from '../../mail/invitation.js'
 
 export type MeetingState = 'pending' | 'ready' | 'needs_reconnect' | 'failed' | 'deleted'
 
@@ -35,6 +38,9 @@ export interface FollowUp {
   version: number
   deleted: boolean
   attendees: string[]
+  attendeeDetails: Attendee[]
+  icalUid: string | null
+  icalSequence: number
   meeting: Meeting | null
 }
 
@@ -48,6 +54,23 @@ export interface FollowUpInput {
   description: string
   video: boolean
   attendees: string[]
+  /** Attendees who get no email invitation (per-attendee off). */
+  uninvited?: string[]
+}
+
+/** Whether and how a change is mailed to the attendees. */
+export interface MailIntent {
+  /** Send invitations (new attendees, and everyone after a change). Cancellations always go out. */
+  send: boolean
+  organizer: { name: string; email: string }
+  language: Language
+}
+
+export interface Attendee {
+  email: string
+  invite: boolean
+  /** An invitation was sent (or is being sent): removing them sends a cancellation. */
+  invited: boolean
 }
 
 export interface FollowUpType {
@@ -71,6 +94,8 @@ interface FollowUpRow {
   video: number
   version: number
   deleted_at: string | null
+  ical_uid: string | null
+  ical_sequence: number
 }
 
 interface MeetingRow {
@@ -112,7 +137,7 @@ export interface ListItem {
 }
 
 const SELECT_FOLLOW_UP = `SELECT f.id, f.user_id, f.type_id, t.name AS type_name, f.title, f.starts_at, f.ends_at, f.time_zone,
-  f.location, f.description, f.video, f.version, f.deleted_at
+  f.location, f.description, f.video, f.version, f.deleted_at, f.ical_uid, f.ical_sequence
   FROM follow_ups f LEFT JOIN follow_up_types t ON t.id = f.type_id`
 
 export function toMeeting(row: MeetingRow): Meeting {
@@ -138,10 +163,13 @@ export function toMeeting(row: MeetingRow): Meeting {
  * only ever reach their own follow-ups. Changes that the provider must hear about bump `version` and queue
  * a sync job in the same transaction, so a saved change is never lost even if the provider is down.
  */
-export function createFollowUpRepository(db: Db, now: () => number = Date.now) {
+export function createFollowUpRepository(db: Db, now: () => number = Date.now, outbox?: OutboxRepository) {
   const byIdForUser = db.prepare<[number, number], FollowUpRow>(`${SELECT_FOLLOW_UP} WHERE f.id = ? AND f.user_id = ? AND f.deleted_at IS NULL`)
   const byIdAny = db.prepare<[number], FollowUpRow>(`${SELECT_FOLLOW_UP} WHERE f.id = ?`)
-  const attendeesOf = db.prepare<[number], string>('SELECT email FROM attendees WHERE follow_up_id = ? ORDER BY id').pluck()
+  const attendeesOf = db.prepare<[number], { email: string; invite: number; invited: number }>('SELECT email, invite, invited FROM attendees WHERE follow_up_id = ? ORDER BY id')
+  const setUid = db.prepare('UPDATE follow_ups SET ical_uid = ? WHERE id = ? AND ical_uid IS NULL')
+  const setSequence = db.prepare('UPDATE follow_ups SET ical_sequence = ? WHERE id = ?')
+  const everMailed = db.prepare<[number], number>('SELECT COUNT(*) FROM outbox WHERE follow_up_id = ?').pluck()
   const meetingOf = db.prepare<[number], MeetingRow>('SELECT * FROM meetings WHERE follow_up_id = ?')
   const upcoming = db.prepare<[number, string, number, number], ListRow>(
     `SELECT f.id, f.title, f.starts_at AS startsAt, f.ends_at AS endsAt, f.location, f.video, m.state AS meetingState, m.join_url AS joinUrl
@@ -170,7 +198,7 @@ export function createFollowUpRepository(db: Db, now: () => number = Date.now) {
   )
   const purge = db.prepare('DELETE FROM follow_ups WHERE id = ? AND deleted_at IS NOT NULL')
   const clearAttendees = db.prepare('DELETE FROM attendees WHERE follow_up_id = ?')
-  const addAttendee = db.prepare('INSERT OR IGNORE INTO attendees (follow_up_id, email) VALUES (?, ?)')
+  const addAttendee = db.prepare('INSERT OR IGNORE INTO attendees (follow_up_id, email, invite, invited) VALUES (?, ?, ?, ?)')
   const insertMeeting = db.prepare(
     `INSERT INTO meetings (follow_up_id, provider, request_id, state) VALUES (?, ?, ?, 'pending')
      ON CONFLICT (follow_up_id) DO UPDATE SET
@@ -209,6 +237,7 @@ export function createFollowUpRepository(db: Db, now: () => number = Date.now) {
 
   const model = (row: FollowUpRow): FollowUp => {
     const meeting = meetingOf.get(row.id)
+    const attendees = attendeesOf.all(row.id).map((a) => ({ email: a.email, invite: a.invite === 1, invited: a.invited === 1 }))
     return {
       id: row.id,
       userId: row.user_id,
@@ -223,14 +252,76 @@ export function createFollowUpRepository(db: Db, now: () => number = Date.now) {
       video: row.video === 1,
       version: row.version,
       deleted: row.deleted_at !== null,
-      attendees: attendeesOf.all(row.id),
+      attendees: attendees.map((a) => a.email),
+      attendeeDetails: attendees,
+      icalUid: row.ical_uid,
+      icalSequence: row.ical_sequence,
       meeting: meeting ? toMeeting(meeting) : null,
     }
   }
 
-  const setAttendees = (id: number, emails: string[]) => {
+  /** Replaces the attendee list, keeping who was already invited; `uninvited` ones get no invitation. */
+  const setAttendees = (id: number, emails: string[], uninvited: string[] | undefined) => {
+    const before = new Map(attendeesOf.all(id).map((a) => [a.email.toLowerCase(), a]))
+    const off = uninvited && new Set(uninvited.map((e) => e.toLowerCase()))
     clearAttendees.run(id)
-    for (const email of emails) addAttendee.run(id, email)
+    for (const email of emails) {
+      const previous = before.get(email.toLowerCase())
+      const invite = off ? !off.has(email.toLowerCase()) : previous ? previous.invite === 1 : true
+      addAttendee.run(id, email, invite ? 1 : 0, previous?.invited ?? 0)
+    }
+  }
+
+  /**
+   * Queues the emails a change causes, inside its transaction: invitations (REQUEST) to the attendees
+   * who get them, updates to everyone who already has one, cancellations to removed attendees and, on
+   * delete, to everyone invited. Same UID always; SEQUENCE grows with every change that is mailed.
+   */
+  const queueMail = (id: number, userId: number, mail: MailIntent, before: { row: FollowUpRow; attendees: Map<string, { invited: number }> } | null, deleting: boolean) => {
+    if (!outbox) return
+    const row = byIdAny.get(id)!
+    const attendees = attendeesOf.all(id)
+    const reached = (email: string) => before?.attendees.get(email.toLowerCase())?.invited === 1 || outbox.reached(id, email)
+    const current = new Set(attendees.map((a) => a.email.toLowerCase()))
+    const removed = before ? [...before.attendees.keys()].filter((email) => !current.has(email) && reached(email)) : []
+    const contentChanged = !before || ['title', 'starts_at', 'ends_at', 'time_zone', 'location', 'description', 'video'].some((k) => before.row[k as keyof FollowUpRow] !== row[k as keyof FollowUpRow])
+    let requests: string[] = []
+    let cancels = removed
+    if (deleting) cancels = [...new Set([...removed, ...attendees.filter((a) => reached(a.email)).map((a) => a.email)])]
+    else {
+      requests = attendees.filter((a) => a.invite === 1 && (mail.send || reached(a.email))).map((a) => a.email)
+      // Nothing about the meeting changed: only people who do not have the invitation yet get it.
+      if (!contentChanged) requests = requests.filter((email) => !reached(email))
+    }
+    if (requests.length === 0 && cancels.length === 0) return
+    const uid = row.ical_uid ?? `${crypto.randomUUID()}@video-meetings`
+    setUid.run(uid, id)
+    const sequence = everMailed.get(id)! > 0 ? row.ical_sequence + 1 : 0
+    setSequence.run(sequence, id)
+    const meeting = meetingOf.get(id)
+    const snapshot = (attendeeList: string[]): InvitationSnapshot => ({
+      uid,
+      sequence,
+      title: row.title,
+      startsAt: row.starts_at,
+      endsAt: row.ends_at,
+      timeZone: row.time_zone,
+      location: row.location,
+      description: row.description,
+      video: row.video === 1 && !deleting,
+      organizer: mail.organizer,
+      attendees: attendeeList,
+      language: mail.language,
+    })
+    const invitees = attendees.filter((a) => a.invite === 1).map((a) => a.email)
+    const waiting = row.video === 1 && !deleting && (!meeting || meeting.state !== 'ready' || !meeting.join_url)
+    for (const recipient of requests) outbox.queue({ followUpId: id, userId, recipient, kind: 'request', snapshot: snapshot(invitees), waiting })
+    for (const recipient of cancels) outbox.queue({ followUpId: id, userId, recipient, kind: 'cancel', snapshot: snapshot(deleting ? invitees : [recipient]), waiting: false })
+  }
+
+  const beforeOf = (id: number, userId: number) => {
+    const row = byIdForUser.get(id, userId)
+    return row && { row, attendees: new Map(attendeesOf.all(id).map((a) => [a.email.toLowerCase(), a])) }
   }
 
   return {
@@ -252,45 +343,50 @@ export function createFollowUpRepository(db: Db, now: () => number = Date.now) {
       }
     },
     /** Creates the follow-up; with video on, its meeting starts as pending and a sync job is queued. */
-    create(userId: number, input: FollowUpInput, provider: string | null): number {
+    create(userId: number, input: FollowUpInput, provider: string | null, mail?: MailIntent): number {
       return db
         .transaction(() => {
           const id = Number(insert.run({ ...input, userId, video: input.video ? 1 : 0 }).lastInsertRowid)
-          setAttendees(id, input.attendees)
+          setAttendees(id, input.attendees, input.uninvited)
           if (input.video && provider) {
             insertMeeting.run(id, provider, crypto.randomUUID())
             enqueue.run(id, now())
             event.run(id, 'created', '')
           }
+          if (mail) queueMail(id, userId, mail, null, false)
           return id
         })
         .immediate()
     },
     /** Saves the changes; returns false when the follow-up is not this user's (or gone). */
-    update(id: number, userId: number, input: FollowUpInput, provider: string | null): boolean {
+    update(id: number, userId: number, input: FollowUpInput, provider: string | null, mail?: MailIntent): boolean {
       return db
         .transaction(() => {
-          const before = byIdForUser.get(id, userId)
+          const snapshotBefore = beforeOf(id, userId)
+          const before = snapshotBefore?.row
           if (!before) return false
           const meeting = meetingOf.get(id)
           const providerCares =
             before.title !== input.title || before.starts_at !== input.startsAt || before.ends_at !== input.endsAt ||
             before.time_zone !== input.timeZone || before.description !== input.description || (before.video === 1) !== input.video
           update.run({ ...input, id, userId, video: input.video ? 1 : 0, bump: providerCares ? 1 : 0 })
-          setAttendees(id, input.attendees)
+          setAttendees(id, input.attendees, input.uninvited)
           if (input.video && provider && (!meeting || meeting.state === 'deleted' || meeting.state === 'failed')) insertMeeting.run(id, provider, crypto.randomUUID())
           const needsSync = providerCares && (input.video || (meeting && meeting.state !== 'deleted'))
           if (needsSync || (input.video && (!meeting || meeting.state !== 'ready'))) enqueue.run(id, now())
           if (providerCares) event.run(id, 'changed', '')
+          if (mail) queueMail(id, userId, mail, snapshotBefore, false)
           return true
         })
         .immediate()
     },
     /** Deleting keeps the row until the provider meeting is gone (the job purges it then). */
-    delete(id: number, userId: number): boolean {
+    delete(id: number, userId: number, mail?: MailIntent): boolean {
       return db
         .transaction(() => {
+          const snapshotBefore = beforeOf(id, userId)
           if (softDelete.run(id, userId).changes === 0) return false
+          if (mail) queueMail(id, userId, mail, snapshotBefore ?? null, true)
           const meeting = meetingOf.get(id)
           if (meeting && meeting.state !== 'deleted' && meeting.external_id) {
             enqueue.run(id, now())

@@ -1,0 +1,132 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { FollowUpRepository } from '../db/repositories/follow-ups.js'
+import type { VideoService } from '../connections/video-service.js'
+import { buildInvitation, type MeetingDetails } from './invitation.js'
+import type { OutboxMessage, OutboxRepository } from './outbox.js'
+import type { EffectiveMailSettings, MailSettingsRepository } from './settings.js'
+import { createTransport, DEFAULT_TIMEOUTS, describeSmtpError, type MailTimeouts, type SendResult } from './transport.js'
+
+/** Attempts before a message is marked failed (the user can still press Retry). */
+export const MAX_MAIL_ATTEMPTS = 8
+const LOCK_MS = 120_000
+
+export function mailBackoffMs(attempts: number): number {
+  return Math.min(30_000 * 2 ** attempts, 3_600_000)
+}
+
+export interface MailerDeps {
+  outbox: OutboxRepository
+  settings: MailSettingsRepository
+  followUps: FollowUpRepository
+  video: VideoService
+  log: FastifyBaseLogger
+  now?: () => number
+  timeouts?: MailTimeouts
+}
+
+/** The outbox worker: sends queued invitations through each organizer's own mail server. */
+export function createMailer(deps: MailerDeps) {
+  const { outbox, log } = deps
+  const now = deps.now ?? Date.now
+  const timeouts = deps.timeouts ?? DEFAULT_TIMEOUTS
+  let timer: NodeJS.Timeout | null = null
+  let running: Promise<void> | null = null
+  let lastRun = 0
+
+  function meetingFor(message: OutboxMessage): MeetingDetails | null | 'not_ready' {
+    if (message.kind === 'cancel' || !message.snapshot.video || message.followUpId === null) return null
+    const meeting = deps.followUps.getAny(message.followUpId)?.meeting
+    if (!meeting || meeting.state !== 'ready' || !meeting.joinUrl) return 'not_ready'
+    return { joinUrl: meeting.joinUrl, passcode: meeting.passcode, dialIn: meeting.dialIn, provider: deps.video.adapter(meeting.provider)?.name ?? meeting.provider }
+  }
+
+  async function send(settings: EffectiveMailSettings, mail: Parameters<ReturnType<typeof createTransport>['sendMail']>[0]): Promise<SendResult> {
+    const transport = createTransport(settings, timeouts)
+    try {
+      const info = await transport.sendMail(mail)
+      return { ok: true, transient: false, detail: String(info.response ?? 'accepted').slice(0, 300) }
+    } catch (error) {
+      return describeSmtpError(error)
+    } finally {
+      transport.close()
+    }
+  }
+
+  async function deliver(message: OutboxMessage): Promise<void> {
+    const settings = deps.settings.effective(message.userId)
+    if (!settings) return outbox.markFailed(message, 'No email settings: configure them under Preferences → Email, then press Retry.')
+    const meeting = meetingFor(message)
+    if (meeting === 'not_ready') return outbox.markWaiting(message)
+    const s = message.snapshot
+    const invitation = buildInvitation(s, message.kind, meeting)
+    const method = message.kind === 'cancel' ? 'CANCEL' : 'REQUEST'
+    const viaInstallation = settings.source === 'installation'
+    const result = await send(settings, {
+      messageId: message.messageId,
+      // Through the installation's server the address is the installation's; replies still reach the organizer.
+      from: { name: viaInstallation ? s.organizer.name : settings.fromName, address: settings.fromAddress },
+      ...(viaInstallation && { replyTo: { name: s.organizer.name, address: s.organizer.email } }),
+      to: message.recipient,
+      subject: invitation.subject,
+      text: invitation.text,
+      html: invitation.html,
+      icalEvent: { method, content: invitation.ics },
+      attachments: [{ filename: message.kind === 'cancel' ? 'cancel.ics' : 'invite.ics', content: invitation.ics, contentType: `application/ics; method=${method}` }],
+    })
+    if (result.ok) {
+      outbox.markSent(message, result.detail)
+      log.info({ outboxId: message.id, followUpId: message.followUpId, kind: message.kind }, 'invitation sent')
+    } else if (result.transient && message.attempts + 1 < MAX_MAIL_ATTEMPTS) {
+      outbox.markRetry(message, now() + mailBackoffMs(message.attempts), result.detail)
+    } else {
+      outbox.markFailed(message, result.detail)
+      log.warn({ outboxId: message.id, reason: result.kind }, 'invitation failed')
+    }
+  }
+
+  async function runDue(limit = 20): Promise<number> {
+    lastRun = now()
+    const due = outbox.claimDue(limit, LOCK_MS)
+    for (const message of due) {
+      try {
+        await deliver(message)
+      } catch (error) {
+        log.error({ err: error, outboxId: message.id }, 'sending an invitation failed unexpectedly')
+        outbox.markRetry(message, now() + mailBackoffMs(message.attempts), 'internal error')
+      }
+    }
+    return due.length
+  }
+
+  return {
+    runDue,
+    /** Sends a test message now (Preferences → Email): the server's answer, or the exact error. */
+    sendTest(settings: EffectiveMailSettings, to: string, subject: string, text: string): Promise<SendResult> {
+      return send(settings, { from: { name: settings.fromName, address: settings.fromAddress }, to, subject, text })
+    },
+    start(intervalMs = 2_000): void {
+      if (timer) return
+      lastRun = now()
+      timer = setInterval(() => {
+        if (running) return
+        running = runDue()
+          .then(() => undefined)
+          .catch((error: unknown) => log.error({ err: error }, 'mail worker failed'))
+          .finally(() => (running = null))
+      }, intervalMs)
+      timer.unref()
+    },
+    /** For /readyz: the worker is started and has run recently. */
+    healthy(maxIdleMs = 60_000): boolean {
+      return timer !== null && (running !== null || now() - lastRun < maxIdleMs)
+    },
+    /** Stops taking messages and lets the one being sent finish. */
+    async stop(): Promise<void> {
+      if (timer) clearInterval(timer)
+      timer = null
+      await running
+    },
+  }
+}
+
+export type Mailer = ReturnType<typeof createMailer>

@@ -1,0 +1,158 @@
+import crypto from 'node:crypto'
+import type { Db } from '../db/database.js'
+import type { InvitationSnapshot } from './invitation.js'
+
+export type OutboxState = 'waiting' | 'queued' | 'sending' | 'sent' | 'failed' | 'superseded'
+
+export interface OutboxMessage {
+  id: number
+  followUpId: number | null
+  userId: number
+  recipient: string
+  kind: 'request' | 'cancel'
+  sequence: number
+  snapshot: InvitationSnapshot
+  state: OutboxState
+  attempts: number
+  lastError: string
+  messageId: string
+  sentAt: string | null
+}
+
+interface Row {
+  id: number
+  follow_up_id: number | null
+  user_id: number
+  recipient: string
+  kind: 'request' | 'cancel'
+  sequence: number
+  snapshot: string
+  state: OutboxState
+  attempts: number
+  last_error: string
+  message_id: string
+  sent_at: string | null
+}
+
+const toMessage = (r: Row): OutboxMessage => ({
+  id: r.id,
+  followUpId: r.follow_up_id,
+  userId: r.user_id,
+  recipient: r.recipient,
+  kind: r.kind,
+  sequence: r.sequence,
+  snapshot: JSON.parse(r.snapshot) as InvitationSnapshot,
+  state: r.state,
+  attempts: r.attempts,
+  lastError: r.last_error,
+  messageId: r.message_id,
+  sentAt: r.sent_at,
+})
+
+export interface QueuedInvitation {
+  followUpId: number
+  userId: number
+  recipient: string
+  kind: 'request' | 'cancel'
+  snapshot: InvitationSnapshot
+  /** Waits for the video link before it may go out. */
+  waiting: boolean
+}
+
+/**
+ * The mail outbox. Messages are queued inside the transaction of the change that causes them, so a saved
+ * change always has its mail, and a rolled-back one never does. A newer message to the same attendee about
+ * the same follow-up replaces an older one that has not gone out yet.
+ */
+export function createOutboxRepository(db: Db, now: () => number = Date.now) {
+  const supersede = db.prepare(
+    "UPDATE outbox SET state = 'superseded' WHERE follow_up_id = ? AND recipient = ? AND state IN ('waiting', 'queued')",
+  )
+  const insert = db.prepare(
+    `INSERT INTO outbox (follow_up_id, user_id, recipient, kind, sequence, snapshot, state, message_id)
+     VALUES (@followUpId, @userId, @recipient, @kind, @sequence, @snapshot, @state, @messageId)`,
+  )
+  const release = db.prepare("UPDATE outbox SET state = 'queued', next_attempt_at = 0 WHERE follow_up_id = ? AND state = 'waiting'")
+  const claim = db.prepare<{ now: number; lockUntil: number; limit: number }, Row>(
+    `UPDATE outbox SET state = 'sending', locked_until = @lockUntil
+     WHERE id IN (SELECT id FROM outbox WHERE state IN ('queued', 'sending') AND next_attempt_at <= @now AND locked_until <= @now
+                  ORDER BY id LIMIT @limit)
+     RETURNING *`,
+  )
+  const sent = db.prepare("UPDATE outbox SET state = 'sent', sent_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), attempts = attempts + 1, last_error = '', locked_until = 0 WHERE id = ? AND state = 'sending'")
+  const retry = db.prepare("UPDATE outbox SET state = 'queued', attempts = attempts + 1, last_error = ?, next_attempt_at = ?, locked_until = 0 WHERE id = ? AND state = 'sending'")
+  const failed = db.prepare("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, locked_until = 0 WHERE id = ? AND state = 'sending'")
+  const wait = db.prepare("UPDATE outbox SET state = 'waiting', locked_until = 0 WHERE id = ? AND state = 'sending'")
+  const attempt = db.prepare('INSERT INTO outbox_attempts (outbox_id, ok, detail) VALUES (?, ?, ?)')
+  const markInvited = db.prepare('UPDATE attendees SET invited = 1 WHERE follow_up_id = ? AND email = ?')
+  const latest = db.prepare<[number], Row>(
+    `SELECT o.* FROM outbox o JOIN (SELECT recipient, MAX(id) AS id FROM outbox WHERE follow_up_id = ? AND state != 'superseded' GROUP BY recipient) l ON l.id = o.id`,
+  )
+  const retryFailed = db.prepare("UPDATE outbox SET state = 'queued', next_attempt_at = 0, attempts = 0 WHERE id = ? AND user_id = ? AND state = 'failed'")
+  const inFlight = db.prepare<[number, string], number>("SELECT COUNT(*) FROM outbox WHERE follow_up_id = ? AND recipient = ? AND state IN ('sending', 'sent')").pluck()
+  const counts = db.prepare<[], { state: string; n: number }>('SELECT state, COUNT(*) AS n FROM outbox GROUP BY state')
+
+  return {
+    /** Call inside the transaction of the change. */
+    queue(message: QueuedInvitation): void {
+      supersede.run(message.followUpId, message.recipient)
+      insert.run({
+        followUpId: message.followUpId,
+        userId: message.userId,
+        recipient: message.recipient,
+        kind: message.kind,
+        sequence: message.snapshot.sequence,
+        snapshot: JSON.stringify(message.snapshot),
+        state: message.waiting ? 'waiting' : 'queued',
+        messageId: `<${crypto.randomUUID()}@video-meetings>`,
+      })
+    },
+    /** Whether this attendee has (or is being sent) an invitation, so a removal must cancel it. */
+    reached(followUpId: number, recipient: string): boolean {
+      return inFlight.get(followUpId, recipient)! > 0
+    },
+    /** The video link exists now: invitations that waited for it may go. */
+    releaseWaiting(followUpId: number): number {
+      return release.run(followUpId).changes
+    },
+    claimDue(limit: number, lockMs: number): OutboxMessage[] {
+      const t = now()
+      return claim.all({ now: t, lockUntil: t + lockMs, limit }).map(toMessage)
+    },
+    markSent(message: OutboxMessage, detail: string): void {
+      db.transaction(() => {
+        if (sent.run(message.id).changes === 0) return
+        attempt.run(message.id, 1, detail.slice(0, 500))
+        if (message.kind === 'request' && message.followUpId !== null) markInvited.run(message.followUpId, message.recipient)
+      })()
+    },
+    markRetry(message: OutboxMessage, at: number, detail: string): void {
+      db.transaction(() => {
+        retry.run(detail.slice(0, 500), at, message.id)
+        attempt.run(message.id, 0, detail.slice(0, 500))
+      })()
+    },
+    markFailed(message: OutboxMessage, detail: string): void {
+      db.transaction(() => {
+        failed.run(detail.slice(0, 500), message.id)
+        attempt.run(message.id, 0, detail.slice(0, 500))
+      })()
+    },
+    /** Back to waiting for the video link (it disappeared meanwhile). */
+    markWaiting(message: OutboxMessage): void {
+      wait.run(message.id)
+    },
+    /** The newest message per attendee of a follow-up: its delivery state for the page. */
+    deliveries(followUpId: number): OutboxMessage[] {
+      return latest.all(followUpId).map(toMessage)
+    },
+    retryFailed(id: number, userId: number): boolean {
+      return retryFailed.run(id, userId).changes === 1
+    },
+    counts(): Record<string, number> {
+      return Object.fromEntries(counts.all().map((r) => [r.state, r.n]))
+    },
+  }
+}
+
+export type OutboxRepository = ReturnType<typeof createOutboxRepository>

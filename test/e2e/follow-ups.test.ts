@@ -1,0 +1,355 @@
+// Follow-ups with a video meeting in a real browser, once with JavaScript (htmx) and once without: the admin
+// configures the Sandbox as the organization's provider and adds a user; the user's first follow-up with video
+// sends them to the Sandbox's consent page and back to the follow-up with its meeting (Join, link, Copy link,
+// passcode, dial-in); moving the follow-up moves the same meeting; video off deletes it at the provider. The list,
+// the form (also with a validation error), the follow-up page and Preferences → Video meetings are checked with
+// axe-core; console errors, CSP violations and page errors fail the run (except the logged 422 of the refused form).
+import t, { type Test } from 'tap'
+import type { Page } from 'playwright-core'
+import { ADMIN } from '../helpers/app.js'
+import { checkAccessibility, launchBrowser, newPage, startServer, steps } from '../helpers/browser.js'
+import { CONFIGURE } from '../helpers/configure.js'
+
+const STATUS_TAB = '/settings/video-meetings'
+const ADMIN_SANDBOX = { email: 'ada@sandbox.example', name: 'Ada Sandbox' }
+const USER = { name: 'Bob Builder', email: 'bob@example.com', password: 'a long enough password' }
+const USER_SANDBOX = { email: 'bob@sandbox.example', name: 'Bob Sandbox' }
+const FOLLOW_UP = {
+  title: 'Quarterly review',
+  start: '2030-03-04T10:00',
+  end: '2030-03-04T11:00',
+  timeZone: 'Europe/Amsterdam',
+  attendees: ['ext@example.org', 'colleague@example.com'],
+}
+/** Amsterdam is on CET (UTC+1) in early March 2030. */
+const MOVED = { start: '2030-03-05T14:00', end: '2030-03-05T14:30', startUtc: '2030-03-05T13:00:00', endUtc: '2030-03-05T13:30:00' }
+const DIAL_IN = '+1 555 0100'
+const MEETING_URL = /^http:\/\/127\.0\.0\.1:\d+\/sandbox\/meet\/[\w-]+$/
+
+const browser = await launchBrowser(t)
+
+const pathOf = (page: Page) => new URL(page.url()).pathname
+const heading = (page: Page) => page.getByRole('heading', { level: 1 })
+/** An element's visible text with white space collapsed. */
+const text = async (page: Page, selector: string) => (await page.locator(selector).innerText()).replace(/\s+/g, ' ').trim()
+const joinLink = (page: Page) => page.getByRole('link', { name: 'Join meeting' })
+const followUpFacts = (page: Page) => page.locator('main > section.panel:not(.meeting) dl.facts')
+const followUpRow = (page: Page) => page.getByRole('row').filter({ hasText: FOLLOW_UP.title })
+
+/**
+ * A signed-out page of its own plus the errors of it and of every tab opened from it (Chromium reports CSP
+ * violations as console errors). Its context closes when the test ends, before the server does.
+ */
+async function openSession(t: Test, js: boolean): Promise<{ page: Page; errors: () => string[] }> {
+  const { page, errors } = await newPage(browser, { javaScriptEnabled: js, locale: 'en-US' })
+  t.teardown(() => page.context().close())
+  page.setDefaultTimeout(10_000)
+  const fromTabs: string[] = []
+  page.context().on('page', (tab) => {
+    tab.setDefaultTimeout(10_000)
+    tab.on('console', (message) => {
+      if (message.type() === 'error') fromTabs.push(`console: ${message.text()} (${message.location().url || tab.url()})`)
+    })
+    tab.on('pageerror', (error) => fromTabs.push(`page error: ${error.message} (${tab.url()})`))
+  })
+  return { page, errors: () => [...errors(), ...fromTabs] }
+}
+
+/**
+ * Clicks a submit button and checks the status of the POST to `action` (a redirect is 303); on another status,
+ * stops the step with the text of the page the app answered with.
+ */
+async function submit(t: Test, page: Page, action: string, expected: number, click: () => Promise<void>): Promise<void> {
+  const response = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === action)
+  await click()
+  const status = (await response).status()
+  t.equal(status, expected, `POST ${action} answers ${expected}`)
+  if (status !== expected) {
+    await page.waitForLoadState()
+    throw new Error(`POST ${action} answered ${status}; the page says: ${(await page.locator('main').innerText()).trim()}`)
+  }
+}
+
+/** Clicks a link and waits until the page it leads to (after redirects) is shown. */
+async function follow(page: Page, click: () => Promise<void>, landing: string | RegExp): Promise<void> {
+  await click()
+  await page.waitForURL((u) => (typeof landing === 'string' ? u.pathname === landing : landing.test(u.pathname)))
+}
+
+const mainMenu = (page: Page, name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name })
+
+/** Fills the Sandbox's consent page and allows; the Sandbox sends the browser back to the app. */
+async function allowAtSandbox(t: Test, page: Page, account: { email: string; name: string }): Promise<void> {
+  await page.getByLabel('Sandbox account email').fill(account.email)
+  await page.getByLabel('Display name').fill(account.name)
+  await submit(t, page, '/sandbox/oauth/authorize', 303, () => page.getByRole('button', { name: 'Allow' }).click())
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The administrator's part: setup, Configure → Sandbox, Add a user, sign out.
+
+async function setUpAdmin(t: Test, page: Page, url: string): Promise<void> {
+  await page.goto(`${url}/`)
+  t.equal(pathOf(page), '/setup')
+  await page.getByLabel('Name', { exact: true }).fill(ADMIN.name)
+  await page.getByLabel('Email address').fill(ADMIN.email)
+  await page.getByLabel('Password', { exact: true }).fill(ADMIN.password)
+  await page.getByLabel('Language').selectOption('en')
+  await submit(t, page, '/setup', 303, () => page.getByRole('button', { name: 'Create administrator' }).click())
+  await page.locator('.who').filter({ hasText: `Signed in as ${ADMIN.name}` }).waitFor()
+}
+
+/** Settings → Video meetings → Configure (a new tab) → Choose Sandbox → Allow; the tab is closed afterwards. */
+async function configureSandbox(t: Test, page: Page): Promise<void> {
+  await follow(page, () => mainMenu(page, 'Settings and maintenance').click(), '/settings/users')
+  const tabs = page.getByRole('navigation', { name: 'Settings sections' })
+  await follow(page, () => tabs.getByRole('link', { name: 'Video meetings' }).click(), STATUS_TAB)
+  const opened = page.context().waitForEvent('page')
+  await page.getByRole('link', { name: 'Configure (opens in a new tab)' }).click()
+  const tab = await opened
+  await tab.waitForURL((u) => u.pathname === CONFIGURE)
+  await submit(t, tab, `${CONFIGURE}/sandbox`, 303, () => tab.getByRole('button', { name: 'Choose Sandbox' }).click())
+  await tab.waitForURL((u) => u.pathname === '/sandbox/oauth/authorize')
+  await allowAtSandbox(t, tab, ADMIN_SANDBOX)
+  await tab.waitForURL((u) => u.pathname === CONFIGURE)
+  t.match(await tab.getByRole('status').textContent(), /^Connected to Sandbox\. Logged in as /)
+  await tab.close()
+}
+
+/** Settings → Users → Add a user. */
+async function addUser(t: Test, page: Page): Promise<void> {
+  const tabs = page.getByRole('navigation', { name: 'Settings sections' })
+  await follow(page, () => tabs.getByRole('link', { name: 'Users' }).click(), '/settings/users')
+  const form = page.locator('form[action="/settings/users"]')
+  await form.getByLabel('Name', { exact: true }).fill(USER.name)
+  await form.getByLabel('Email address').fill(USER.email)
+  await form.getByLabel('Password', { exact: true }).fill(USER.password)
+  await form.getByLabel('Role').selectOption('user')
+  await form.getByLabel('Language').selectOption('en')
+  await submit(t, page, '/settings/users', 303, () => form.getByRole('button', { name: 'Add user' }).click())
+  await page.getByRole('status').filter({ hasText: `The user ${USER.name} was added.` }).waitFor()
+  t.equal(await page.getByRole('row').filter({ hasText: USER.email }).count(), 1, 'the user is listed')
+}
+
+async function signOut(t: Test, page: Page): Promise<void> {
+  await submit(t, page, '/sign-out', 303, () => page.getByRole('button', { name: 'Sign out' }).click())
+  await page.getByRole('status').filter({ hasText: 'You have been signed out.' }).waitFor()
+  t.equal(pathOf(page), '/sign-in')
+}
+
+async function signIn(t: Test, page: Page, user: { name: string; email: string; password: string }): Promise<void> {
+  await page.getByLabel('Email address').fill(user.email)
+  await page.getByLabel('Password').fill(user.password)
+  await submit(t, page, '/sign-in', 303, () => page.getByRole('button', { name: 'Sign in' }).click())
+  await page.locator('.who').filter({ hasText: `Signed in as ${user.name}` }).waitFor()
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The user's follow-up.
+
+/** Fills the follow-up form except the title (the validation step leaves it empty once). */
+async function fillFollowUp(page: Page): Promise<void> {
+  await page.getByLabel('Start', { exact: true }).fill(FOLLOW_UP.start)
+  await page.getByLabel('End', { exact: true }).fill(FOLLOW_UP.end)
+  await page.getByLabel('Time zone').selectOption(FOLLOW_UP.timeZone)
+  await page.getByLabel('Attendees', { exact: true }).fill(FOLLOW_UP.attendees.join('\n'))
+  await page.getByLabel('Video meeting with Sandbox').check()
+}
+
+/** The follow-up's meeting as its page shows it. */
+async function shownMeeting(page: Page): Promise<{ join: string; link: string; target: string | null }> {
+  const join = (await joinLink(page).getAttribute('href')) ?? ''
+  return { join, link: await page.getByLabel('Meeting link').inputValue(), target: await joinLink(page).getAttribute('target') }
+}
+
+/** The Sandbox's own page for a meeting (its join URL), opened in the page, then back to the follow-up. */
+async function atSandboxMeeting<T>(page: Page, joinUrl: string, look: () => Promise<T>): Promise<T> {
+  const back = page.url()
+  const response = await page.goto(joinUrl)
+  if (response?.status() !== 200) throw new Error(`${joinUrl} answered ${response?.status()}`)
+  const seen = await look()
+  await page.goto(back)
+  return seen
+}
+
+for (const js of [true, false]) {
+  t.test(`Follow-up with a Sandbox meeting, JavaScript ${js ? 'enabled' : 'disabled'}`, async (t) => {
+    const started = Date.now()
+    const { url } = await startServer(t)
+    const { page, errors } = await openSession(t, js)
+    const step = steps(t)
+    let followUpPath = ''
+    let meetingUrl = ''
+
+    await step('the admin sets up, configures the Sandbox, adds a user and signs out; the user signs in', async (t) => {
+      await setUpAdmin(t, page, url)
+      await configureSandbox(t, page)
+      await addUser(t, page)
+      await signOut(t, page)
+      await signIn(t, page, USER)
+      t.equal(await mainMenu(page, 'Settings and maintenance').count(), 0, 'a user, not an administrator')
+    })
+
+    await step('the follow-ups list starts empty', async (t) => {
+      await follow(page, () => mainMenu(page, 'Follow-ups').click(), '/follow-ups')
+      await heading(page).filter({ hasText: 'Follow-ups' }).waitFor()
+      t.match(await page.locator('main').textContent(), 'No upcoming follow-ups.')
+      await checkAccessibility(t, page, 'follow-ups list (empty)')
+    })
+
+    await step('New follow-up: an empty title is refused next to the field, the input kept', async (t) => {
+      await follow(page, () => page.getByRole('link', { name: 'New follow-up' }).click(), '/follow-ups/new')
+      await heading(page).filter({ hasText: 'New follow-up' }).waitFor()
+      t.equal(await page.locator('#f-typeId option:checked').textContent(), 'Meeting', 'the first type is proposed')
+      t.equal(await page.getByLabel('Video meeting with Sandbox').isChecked(), true, 'video is on by default for the type Meeting')
+      await checkAccessibility(t, page, 'new follow-up form')
+      await fillFollowUp(page)
+      await submit(t, page, '/follow-ups', 422, () => page.getByRole('button', { name: 'Save' }).click())
+      const error = page.locator('#f-title-error')
+      await error.waitFor()
+      t.equal(await error.textContent(), 'Fill in this field.')
+      const title = page.getByLabel('Title', { exact: true })
+      t.equal(await title.getAttribute('aria-invalid'), 'true')
+      t.match(await title.getAttribute('aria-describedby'), 'f-title-error')
+      t.equal(await page.getByRole('alert').textContent(), 'Please correct the fields marked below.')
+      t.equal(await page.getByLabel('Start', { exact: true }).inputValue(), FOLLOW_UP.start, 'start kept')
+      t.equal(await page.getByLabel('End', { exact: true }).inputValue(), FOLLOW_UP.end, 'end kept')
+      t.equal(await page.getByLabel('Time zone').inputValue(), FOLLOW_UP.timeZone, 'time zone kept')
+      t.equal(await page.getByLabel('Attendees', { exact: true }).inputValue(), FOLLOW_UP.attendees.join('\n'), 'attendees kept')
+      t.equal(await page.getByLabel('Video meeting with Sandbox').isChecked(), true, 'video kept')
+      await checkAccessibility(t, page, 'new follow-up form with an error')
+    })
+
+    await step('Save with video: saved, then the Sandbox asks the user to sign in', async (t) => {
+      await page.getByLabel('Title', { exact: true }).fill(FOLLOW_UP.title)
+      t.equal(await page.getByLabel('Location').inputValue(), '', 'Location left empty')
+      // With htmx the app answers HX-Redirect (200): a fetch cannot follow a redirect into another site's page.
+      await submit(t, page, '/follow-ups', js ? 200 : 303, () => page.getByRole('button', { name: 'Save' }).click())
+      await page.waitForURL((u) => u.pathname === '/sandbox/oauth/authorize')
+      t.equal(await heading(page).textContent(), 'Sign in to the Sandbox')
+      t.match(await page.getByRole('status').textContent(), 'The follow-up was saved.', 'saved before leaving for the Sandbox')
+      t.equal(await page.getByLabel('Sandbox account email').inputValue(), USER.email, "the user's own sign-in, not the admin's")
+    })
+
+    await step('Allow leads back to the follow-up with its meeting', async (t) => {
+      await allowAtSandbox(t, page, USER_SANDBOX)
+      await page.waitForURL((u) => /^\/follow-ups\/\d+$/.test(u.pathname))
+      followUpPath = pathOf(page)
+      t.equal(await heading(page).textContent(), FOLLOW_UP.title)
+      t.match(await page.getByRole('status').textContent(), `Connected to Sandbox. Logged in as`)
+      const meeting = await shownMeeting(page)
+      meetingUrl = meeting.join
+      t.match(meeting.join, MEETING_URL, 'Join meeting leads to the Sandbox meeting')
+      t.equal(meeting.target, '_blank', 'in a new tab')
+      t.equal(meeting.link, meeting.join, 'the link in the Meeting link field')
+      const link = page.getByLabel('Meeting link')
+      t.equal(await link.getAttribute('readonly'), '', 'the field is read-only')
+      t.equal(await link.isEditable(), false)
+      const meetingFacts = await text(page, '#meeting dl.facts')
+      t.match(meetingFacts, /^Passcode [A-Za-z0-9]{6,10} Dial-in /, 'a passcode')
+      t.match(meetingFacts, DIAL_IN, 'dial-in numbers')
+      t.equal(await page.locator(`#meeting a[href^="tel:"]`).first().getAttribute('href'), `tel:${DIAL_IN.replace(/ /g, '')}`)
+      t.match((await followUpFacts(page).innerText()).replace(/\s+/g, ' '), FOLLOW_UP.attendees.join(' '), 'both attendees')
+      await checkAccessibility(t, page, 'follow-up with a meeting')
+    })
+
+    await step(js ? 'Copy link puts the link on the clipboard' : 'without JavaScript, no Copy button: the field can be selected', async (t) => {
+      const copy = page.locator('#meeting button[data-copy="meeting-link"]')
+      const field = page.getByLabel('Meeting link')
+      if (js) {
+        t.equal(await copy.isVisible(), true, 'Copy link is shown')
+        t.equal(await copy.textContent(), 'Copy link')
+        await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: url })
+        await copy.click()
+        await copy.filter({ hasText: 'Link copied' }).waitFor()
+        t.equal(await page.evaluate(() => navigator.clipboard.readText()), meetingUrl, 'the clipboard holds the link')
+      } else {
+        t.equal(await copy.isHidden(), true, 'Copy link stays hidden')
+        await field.selectText()
+        t.same(
+          await field.evaluate((input: HTMLInputElement) => [input.selectionStart, input.selectionEnd]),
+          [0, meetingUrl.length],
+          'the whole link is selected',
+        )
+      }
+      t.equal(await field.inputValue(), meetingUrl)
+    })
+
+    await step('the empty Location now shows the meeting link', async (t) => {
+      t.equal(await followUpFacts(page).locator('dt:text-is("Location") + dd').textContent(), meetingUrl)
+    })
+
+    await step('the list shows the follow-up with the video icon', async (t) => {
+      await follow(page, () => mainMenu(page, 'Follow-ups').click(), '/follow-ups')
+      const row = followUpRow(page)
+      await row.waitFor()
+      t.equal(await row.getByRole('link', { name: FOLLOW_UP.title }).getAttribute('href'), followUpPath)
+      t.equal(await row.getByRole('img', { name: 'Video meeting' }).count(), 1, 'the video icon')
+      t.match(await row.textContent(), meetingUrl, 'the location column shows the link')
+      await checkAccessibility(t, page, 'follow-ups list')
+      await follow(page, () => row.getByRole('link', { name: FOLLOW_UP.title }).click(), followUpPath)
+    })
+
+    await step('moving the follow-up keeps the link and moves the Sandbox meeting', async (t) => {
+      await follow(page, () => page.getByRole('link', { name: 'Edit', exact: true }).click(), `${followUpPath}/edit`)
+      await heading(page).filter({ hasText: 'Edit follow-up' }).waitFor()
+      t.equal(await page.getByLabel('Location').inputValue(), meetingUrl, 'the form shows the link in Location')
+      await page.getByLabel('Start', { exact: true }).fill(MOVED.start)
+      await page.getByLabel('End', { exact: true }).fill(MOVED.end)
+      await submit(t, page, followUpPath, 303, () => page.getByRole('button', { name: 'Save' }).click())
+      await page.waitForURL((u) => u.pathname === followUpPath)
+      await page.getByRole('status').filter({ hasText: 'The changes were saved.' }).waitFor()
+      const meeting = await shownMeeting(page)
+      t.equal(meeting.join, meetingUrl, 'the same Join meeting link')
+      t.equal(meeting.link, meetingUrl, 'the same link in the field')
+      const times = await atSandboxMeeting(page, meetingUrl, async () => ({
+        heading: await heading(page).textContent(),
+        datetimes: await page.locator('dd time').evaluateAll((ts) => ts.map((time) => time.getAttribute('datetime'))),
+        shown: await text(page, 'dl'),
+      }))
+      t.equal(times.heading, `Sandbox meeting: ${FOLLOW_UP.title}`)
+      t.match(times.datetimes, [new RegExp(`^${MOVED.startUtc}`), new RegExp(`^${MOVED.endUtc}`)], 'the new start and end (UTC)')
+      t.match(times.shown, /Starts Tuesday,? 5 March 2030 at 14:00 Ends Tuesday,? 5 March 2030 at 14:30 Time zone Europe\/Amsterdam/)
+      t.equal(pathOf(page), followUpPath, 'back on the follow-up')
+    })
+
+    await step('video off: no Join meeting any more, the Sandbox meeting is deleted', async (t) => {
+      await follow(page, () => page.getByRole('link', { name: 'Edit', exact: true }).click(), `${followUpPath}/edit`)
+      await page.getByLabel('Video meeting with Sandbox').uncheck()
+      await submit(t, page, followUpPath, 303, () => page.getByRole('button', { name: 'Save' }).click())
+      await page.waitForURL((u) => u.pathname === followUpPath)
+      await page.getByRole('status').filter({ hasText: 'The changes were saved.' }).waitFor()
+      t.equal(await joinLink(page).count(), 0, 'no Join meeting link')
+      t.equal(await page.locator('#meeting').count(), 0, 'no meeting panel')
+      // Fetched with the page's cookies but outside the page, so the expected 404 is not a console error.
+      t.equal((await page.request.get(meetingUrl)).status(), 404, 'the old meeting URL is gone at the Sandbox')
+    })
+
+    await step('the list shows the follow-up without the video icon', async (t) => {
+      await follow(page, () => mainMenu(page, 'Follow-ups').click(), '/follow-ups')
+      const row = followUpRow(page)
+      await row.waitFor()
+      t.equal(await row.getByRole('img', { name: 'Video meeting' }).count(), 0, 'no video icon')
+    })
+
+    await step('Preferences → Video meetings shows the connection with Reconnect and Disconnect', async (t) => {
+      await follow(page, () => mainMenu(page, 'Preferences').click(), '/preferences/general')
+      const tabs = page.getByRole('navigation', { name: 'Preference sections' })
+      await follow(page, () => tabs.getByRole('link', { name: 'Video meetings' }).click(), '/preferences/video-meetings')
+      await page.getByRole('heading', { name: 'Your video meeting connection' }).waitFor()
+      t.match(await page.locator('main').textContent(), 'Your organization uses Sandbox for video meetings.')
+      t.match(
+        await text(page, 'main dl.facts'),
+        `Service provider Sandbox Logged in as ${USER_SANDBOX.name} <${USER_SANDBOX.email}> Status Connected Last used `,
+      )
+      t.equal(await page.getByRole('button', { name: 'Reconnect' }).isVisible(), true, 'Reconnect')
+      t.equal(await page.getByRole('button', { name: 'Disconnect' }).isVisible(), true, 'Disconnect')
+      await checkAccessibility(t, page, 'preferences: video meetings')
+    })
+
+    // Chromium logs every 4xx response: the refused empty title (a 422) is expected, nothing else.
+    const refused = `console: Failed to load resource: the server responded with a status of 422 (Unprocessable Entity) (${url}/follow-ups)`
+    t.same(errors().filter((line) => line !== refused), [], 'no console errors, CSP violations or page errors')
+    t.comment(`JavaScript ${js ? 'enabled' : 'disabled'}: ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  })
+}
