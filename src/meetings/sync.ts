@@ -13,6 +13,13 @@ export const MAX_ATTEMPTS = 14
 /** A meeting that waits for its user's (re)connection is looked at again after this long anyway. */
 const BLOCKED_RECHECK_MS = 6 * 3600 * 1000
 
+/** For providers without sign-in (Jitsi): there is no API, and an adapter that tried to use one is a bug. */
+const NO_API: ApiClient = {
+  request() {
+    return Promise.reject(new ProviderError('fail', 'this provider has no API'))
+  },
+}
+
 export type SyncOutcome =
   | { kind: 'done' }
   | { kind: 'retry'; afterMs: number; reason: string }
@@ -89,7 +96,7 @@ export function createMeetingSync(deps: MeetingSyncDeps) {
       if (adapter.oauth && !connection) return { kind: 'blocked', reason: 'not_connected' }
       if (meeting.externalId) {
         const ref: MeetingRef = { externalId: meeting.externalId, joinUrl: meeting.joinUrl }
-        await (connection ? withApi(connection.id, adapter, (api) => adapter.meetings.delete(api, ref)) : adapter.meetings.delete(null as unknown as ApiClient, ref))
+        await (connection ? withApi(connection.id, adapter, (api) => adapter.meetings.delete(api, ref)) : adapter.meetings.delete(NO_API, ref))
       }
       followUps.markMeetingDeleted(f.id, f.version)
       followUps.recordEvent(f.id, 'meeting.deleted', adapter.name)
@@ -117,7 +124,7 @@ export function createMeetingSync(deps: MeetingSyncDeps) {
     const settings = organization.settings
     const input = meetingInput(f, meeting.requestId)
     const run = <T>(call: (api: ApiClient) => Promise<T>) =>
-      connection ? withApi(connection.id, adapter, call) : call(null as unknown as ApiClient)
+      connection ? withApi(connection.id, adapter, call) : call(NO_API)
 
     let ref: MeetingRef
     if (!meeting.externalId) {

@@ -28,7 +28,7 @@ export default async function emailSettingsRoutes(app: FastifyInstance) {
     return reply.render(
       scope === 'user' ? 'pages/preferences/email' : 'pages/settings/email',
       {
-        tab: scope === 'user' ? 'email' : 'email',
+        tab: 'email',
         scope,
         action: paths[scope],
         current,
