@@ -188,7 +188,11 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   const formActionOrigins = authorizationOrigins(config)
   await app.register(securityHeadersPlugin, { https: config.isHttps, formActionOrigins: () => formActionOrigins })
   await app.register(assetsPlugin, { sources: deps.assets })
-  await app.register(healthRoutes, { expectedSchemaVersion: migrations.length })
+  await app.register(healthRoutes, {
+    expectedSchemaVersion: migrations.length,
+    // Ready means invitations go out: the mail worker must be running (when this app runs workers).
+    checks: deps.startWorkers === false ? [] : [{ name: 'mail worker', check: () => mailer.healthy() }],
+  })
 
   await app.register(formbody)
   await app.register(cookie)

@@ -1,13 +1,17 @@
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from './app.js'
-import { ConfigError, loadConfig, type Config } from './config.js'
+import { buildApp, type AppDependencies } from './app.js'
+import { ConfigError, type Config } from './config.js'
 import { loggerOptions } from './logger.js'
+import { embedded } from './paths.js'
 
 export const SHUTDOWN_TIMEOUT_MS = 10_000
 
-/** Listens, and on SIGTERM/SIGINT stops accepting, finishes in-flight requests, closes the database, exits 0. */
-export async function serve(config: Config): Promise<FastifyInstance> {
-  const app = await buildApp(config, { logger: loggerOptions(config) })
+/**
+ * Listens, and on SIGTERM/SIGINT stops accepting, finishes in-flight requests, closes the database, exits 0.
+ * `deps` carries the single executable's embedded files (src/sea/main.ts).
+ */
+export async function serve(config: Config, deps: AppDependencies = {}): Promise<FastifyInstance> {
+  const app = await buildApp(config, { ...deps, logger: loggerOptions(config) })
   let closing = false
   const shutdown = (signal: NodeJS.Signals) => {
     if (closing) {
@@ -47,16 +51,8 @@ export function exitOnConfigError(error: unknown): never {
   throw error
 }
 
-const isEntryPoint = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/server.js')
+// `node build/src/server.js [--config <file>]` (npm start) is the CLI's `serve` command.
+const isEntryPoint = !embedded && (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/server.js'))
 if (isEntryPoint) {
-  let config: Config
-  try {
-    config = loadConfig()
-  } catch (error) {
-    exitOnConfigError(error)
-  }
-  serve(config).catch((error: unknown) => {
-    process.stderr.write(`Video Meetings could not start: ${error instanceof Error ? error.message : String(error)}\n`)
-    process.exit(1)
-  })
+  void import('./cli.js').then(({ main }) => main(['serve', ...process.argv.slice(2)]))
 }

@@ -10,10 +10,27 @@ export interface Migration {
   sql: string
 }
 
+export interface OpenOptions {
+  /**
+   * The loaded better-sqlite3 addon (`process.dlopen` result), for the single executable, whose `require()`
+   * cannot load it from node_modules. Defaults to the one given to useNativeBinding, else the package's own.
+   */
+  nativeBinding?: object
+}
+
+let defaultNativeBinding: object | undefined
+
+/** Sets the addon every later openDatabase uses (the single executable calls this once at start). */
+export function useNativeBinding(binding: object | undefined): void {
+  defaultNativeBinding = binding
+}
+
 /** Opens (creating if needed) the SQLite file with the pragmas the app relies on. */
-export function openDatabase(file: string): Db {
+export function openDatabase(file: string, options: OpenOptions = {}): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true })
-  const db = new Database(file)
+  const nativeBinding = options.nativeBinding ?? defaultNativeBinding
+  // @types/better-sqlite3 knows only the path form of nativeBinding; the library takes the addon object too.
+  const db = new Database(file, (nativeBinding ? { nativeBinding } : {}) as unknown as Database.Options)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
   db.pragma('foreign_keys = ON')
