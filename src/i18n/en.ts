@@ -245,6 +245,7 @@ export const en = {
   'connection.reason.invalid_grant': "{provider} no longer accepts the sign-in (access was revoked or expired).",
   'connection.reason.unreadable': "The stored sign-in can no longer be read.",
   'connection.reason.other': "{provider} refused the stored sign-in.",
+  'connection.notSetUp': '{provider} cannot be connected right now: its app registration in Video Meetings is incomplete. Ask an administrator to check Settings and maintenance → Video meetings.',
   'connection.connect': "Connect to {provider}",
   'connection.reconnect': "Reconnect",
   'connection.disconnect': "Disconnect",

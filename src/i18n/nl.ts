@@ -246,6 +246,7 @@ export const nl: Record<MessageKey, string> = {
   'connection.reason.invalid_grant': "{provider} accepteert de aanmelding niet meer (toegang ingetrokken of verlopen).",
   'connection.reason.unreadable': "De opgeslagen aanmelding kan niet meer worden gelezen.",
   'connection.reason.other': "{provider} heeft de opgeslagen aanmelding geweigerd.",
+  'connection.notSetUp': '{provider} kan nu niet worden verbonden: de app-registratie in Video Meetings is onvolledig. Vraag een beheerder om Instellingen en onderhoud → Videovergaderingen te controleren.',
   'connection.connect': "Verbinden met {provider}",
   'connection.reconnect': "Opnieuw verbinden",
   'connection.disconnect': "Verbinding verbreken",

@@ -55,6 +55,9 @@ export function createMailer(deps: MailerDeps) {
   async function deliver(message: OutboxMessage): Promise<void> {
     const settings = deps.settings.effective(message.userId)
     if (!settings) return outbox.markFailed(message, 'No email settings: configure them under Preferences → Email, then press Retry.')
+    if (settings.passwordUnreadable) {
+      return outbox.markFailed(message, 'The stored email password can no longer be read (was SECRET_KEY changed?): type it again under Preferences → Email, then press Retry.')
+    }
     const meeting = meetingFor(message)
     if (meeting === 'not_ready') return outbox.markWaiting(message)
     const s = message.snapshot

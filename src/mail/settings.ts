@@ -25,6 +25,8 @@ export interface StoredMailSettings extends MailServer {
 export interface EffectiveMailSettings extends MailServer {
   source: 'user' | 'installation'
   password: string | null
+  /** A password is stored but no longer opens (SECRET_KEY changed, or the value was damaged). */
+  passwordUnreadable?: boolean
 }
 
 interface Row {
@@ -135,6 +137,7 @@ export function createMailSettingsRepository(db: Db, vault: Vault) {
         fromName: row.from_name,
         fromAddress: row.from_address,
         password: password instanceof VaultError ? null : password,
+        passwordUnreadable: password instanceof VaultError,
       }
     },
   }

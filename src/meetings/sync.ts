@@ -190,7 +190,8 @@ export function createMeetingSync(deps: MeetingSyncDeps) {
     }
     if (error.kind === 'reauth') {
       const connectionId = f?.meeting?.connectionId ?? (f ? connections.findForUser(f.userId, f.meeting?.provider ?? '')?.id : undefined)
-      if (connectionId) connections.markNeedsReconnect(connectionId, error.details.code ?? 'rejected')
+      // Keep the reason the connection already has (e.g. 'unreadable', 'invalid_grant'): it is the precise one.
+      if (connectionId && connections.get(connectionId)?.status === 'connected') connections.markNeedsReconnect(connectionId, error.details.code ?? 'rejected')
       followUps.setMeetingState(followUpId, 'needs_reconnect', error.message)
       followUps.recordEvent(followUpId, 'meeting.needs_reconnect', error.message)
       return { kind: 'blocked', reason: 'needs_reconnect' }

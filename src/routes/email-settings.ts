@@ -56,6 +56,9 @@ export default async function emailSettingsRoutes(app: FastifyInstance) {
         // The typed values, with the stored password when none was typed.
         const storedPassword = current ? settings.storedPassword(scope === 'user' ? request.user!.id : null) : null
         const password = form.clearPassword ? null : form.password ?? storedPassword
+        if (!form.password && !form.clearPassword && current?.passwordUnreadable) {
+          return page(scope, request, reply, { values: form.values, testResult: { ok: false, detail: request.t('email.passwordUnreadable'), to: request.user!.email } }, 422)
+        }
         const to = request.user!.email
         const result = await mailer.sendTest(
           { ...form.server, password, source: scope },

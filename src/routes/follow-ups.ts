@@ -59,12 +59,13 @@ export default async function followUpRoutes(app: FastifyInstance) {
    */
   const afterSave = async (request: FastifyRequest, reply: FastifyReply, id: number) => {
     const f = app.followUps.getForUser(id, request.user!.id)!
+    // Tried first: quick when the user must sign in (it only records why the meeting waits).
+    if (f.meeting) await app.meetings.syncNow(id, INLINE_SYNC_BUDGET_MS)
     const organization = app.video.organization()
     if (f.video && organization?.adapter.oauth) {
       const connection = app.connections.findForUser(request.user!.id, organization.provider)
       if (!connection || connection.status === 'needs_reconnect') return sendToProviderSignIn(app, request, reply, `/follow-ups/${id}`)
     }
-    if (f.meeting) await app.meetings.syncNow(id, INLINE_SYNC_BUDGET_MS)
     return reply.redirect(`/follow-ups/${id}`, 303)
   }
 

@@ -12,8 +12,9 @@ export default async function preferencesVideoRoutes(app: FastifyInstance) {
 
   app.get(PREFERENCES_VIDEO, async (request, reply) => {
     const organization = app.video.organization()
-    const connections = app.connections.listForUser(request.user!.id)
-    const connection = organization ? connections.find((c) => c.provider === organization.provider) : undefined
+    let connection = organization ? app.connections.findForUser(request.user!.id, organization.provider) : undefined
+    // Opening the tokens marks a damaged or moved seal "needs reconnect" now, not at the next meeting.
+    if (connection?.status === 'connected' && app.connections.readTokens(connection.id) === null) connection = app.connections.get(connection.id)
     return reply.render('pages/preferences/video-meetings', { tab: 'video-meetings', organization, connection })
   })
 
