@@ -40,7 +40,8 @@ export function readFollowUpForm(body: unknown, t: Translate, types: FollowUpTyp
   const sendInvitations = f.checkbox('sendInvitations')
   const action = f.choice('action', ['save', 'preview', 'edit'] as const, 'save')
   // From the preview: the attendees who get the invitation (the others are unticked there).
-  const invite = 'inviteChosen' in ((body ?? {}) as object) ? f.list('invite').map((e) => e.toLowerCase()) : null
+  const chosen = body !== null && typeof body === 'object' && 'inviteChosen' in body
+  const invite = chosen ? f.list('invite').map((e) => e.toLowerCase()) : null
 
   const zone = f.errors.timeZone ? 'UTC' : timeZone
   const parseTime = (name: string, raw: string): Date | null => {

@@ -10,6 +10,14 @@ export class CsrfError extends Error {
   }
 }
 
+export class UnsupportedMediaTypeError extends Error {
+  readonly statusCode = 415
+  constructor() {
+    super('Only form submissions (application/x-www-form-urlencoded) are accepted here')
+    this.name = 'UnsupportedMediaTypeError'
+  }
+}
+
 export const CSRF_FIELD = '_csrf'
 export const CSRF_HEADER = 'x-csrf-token'
 
@@ -32,6 +40,13 @@ function sameToken(a: unknown, b: string | undefined): boolean {
  */
 export const csrfPlugin = fp(
   async function csrf(app: FastifyInstance) {
+    // The UI only ever posts urlencoded forms: JSON or text bodies are refused before they are parsed, so no
+    // form handler ever meets a body shape it was not written for.
+    app.addHook('onRequest', async (request) => {
+      if (request.method !== 'POST' || request.routeOptions.config?.csrf === false || !request.routeOptions.url) return
+      const type = String(request.headers['content-type'] ?? '').toLowerCase()
+      if (!type.startsWith('application/x-www-form-urlencoded')) throw new UnsupportedMediaTypeError()
+    })
     app.addHook('preHandler', async (request) => {
       if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return
       if (request.routeOptions.config.csrf === false) return

@@ -21,5 +21,6 @@ export async function requireAdmin(request: FastifyRequest, reply: FastifyReply)
 
 /** Only local paths are followed after sign-in, so ?next= cannot send anyone to another site. */
 export function safeNext(value: unknown, fallback = '/'): string {
-  return typeof value === 'string' && /^\/(?![/\\])[^\s]*$/.test(value) && !value.startsWith('/sign-') ? value : fallback
+  // Printable ASCII only: anything else cannot go into a Location header (and has no place in our paths).
+  return typeof value === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(value) && !value.startsWith('/sign-') ? value : fallback
 }
