@@ -155,7 +155,9 @@ t.test('revoked consent: needs reconnect shown, Reconnect keeps the same connect
   fake.expireAccessTokensNow()
   await bob.get('/follow-ups/new')
   const res = await bob.post('/follow-ups', FORM)
-  const url = String(res.headers.location)
+  // Saved, found out the grant is gone, and sent the user straight to sign in again.
+  t.match(String(res.headers.location), `${fake.url}/oauth/authorize?`)
+  const url = `/follow-ups/${app.db.prepare('SELECT MAX(id) FROM follow_ups').pluck().get()}`
   const page = await bob.get(url)
   t.match(page.body, 'Your Zoom connection needs to be renewed')
   t.match(page.body, '>Reconnect<')
