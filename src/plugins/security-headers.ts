@@ -32,7 +32,8 @@ export const securityHeadersPlugin = fp(
   async function securityHeaders(app: FastifyInstance, options: SecurityHeaderOptions) {
     let cachedFor = ''
     let cachedPolicy = ''
-    app.addHook('onSend', async (_request, reply, payload) => {
+    // A plain callback hook, not an async one: it runs on every response, and a promise per response costs.
+    app.addHook('onSend', (_request, reply, payload, done) => {
       const origins = options.formActionOrigins()
       const key = origins.join(' ')
       if (key !== cachedFor || !cachedPolicy) {
@@ -47,9 +48,9 @@ export const securityHeadersPlugin = fp(
       reply.header('cross-origin-resource-policy', 'same-origin')
       reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=()')
       if (options.https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains')
-      const type = String(reply.getHeader('content-type') ?? '')
-      if (type.startsWith('text/html') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store')
-      return payload
+      const type = reply.getHeader('content-type')
+      if (typeof type === 'string' && type.startsWith('text/html') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store')
+      done(null, payload)
     })
   },
   { name: 'security-headers' },

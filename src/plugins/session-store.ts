@@ -26,7 +26,8 @@ export class SqliteSessionStore implements SessionStore {
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
   ) {
-    this.getStmt = db.prepare<[string, number], { data: string }>('SELECT data FROM sessions WHERE id_hash = ? AND expires_at > ?')
+    // Prepared once; looked up by the primary key; pluck() hands back the JSON text without a row object.
+    this.getStmt = db.prepare<[string, number], string>('SELECT data FROM sessions WHERE id_hash = ? AND expires_at > ?').pluck()
     this.setStmt = db.prepare(
       `INSERT INTO sessions (id_hash, user_id, data, expires_at) VALUES (@id, @userId, @data, @expiresAt)
        ON CONFLICT (id_hash) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, expires_at = excluded.expires_at`,
@@ -37,8 +38,8 @@ export class SqliteSessionStore implements SessionStore {
 
   get(sessionId: string, callback: GetCallback): void {
     try {
-      const row = this.getStmt.get(hashId(sessionId), this.now())
-      callback(null, row ? (JSON.parse(row.data) as StoredSession) : null)
+      const data = this.getStmt.get(hashId(sessionId), this.now())
+      callback(null, data === undefined ? null : (JSON.parse(data) as StoredSession))
     } catch (error) {
       callback(error)
     }
