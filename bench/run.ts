@@ -297,7 +297,7 @@ function printProfile(profileDir: string, runs: LoadResult[]): void {
 }
 
 async function main(): Promise<void> {
-  const serverEntry = path.join(root, 'build', 'src', 'server.js')
+  const serverEntry = path.join(root, 'build', 'server.js')
   if (!fs.existsSync(serverEntry)) throw new Error('No production build: run `npm run build` first (npm run bench does)')
   fs.mkdirSync(resultsDir, { recursive: true })
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vm-bench-'))

@@ -58,6 +58,21 @@ export const requestSerializers = {
   },
 }
 
+/**
+ * No route declares a JSON schema: forms are read and checked by FormReader (src/forms.ts), which gives
+ * each field its message in the user's language, and pages are HTML. Fastify would still load Ajv and
+ * fast-json-stringify for schemas at start-up (measured: about 70 ms of it); these stand-ins say so loudly,
+ * when the app is built, if a schema is ever added.
+ */
+const NO_JSON_SCHEMAS = {
+  buildValidator: () => () => {
+    throw new Error('JSON schemas are not used here: read and check the input with FormReader (src/forms.ts)')
+  },
+  buildSerializer: () => () => {
+    throw new Error('JSON schemas are not used here: response bodies are HTML or built by hand')
+  },
+}
+
 /** Builds the whole app without listening: the server and the tests both start from here. */
 export async function buildApp(config: Config, deps: AppDependencies = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -70,6 +85,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     // One line per request, written in onResponse below, instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+    schemaController: { compilersFactory: NO_JSON_SCHEMAS },
   })
 
   // The route table, for tests that must cover every route (CSRF, access) without a hand-kept list.

@@ -11,7 +11,7 @@ export const SHUTDOWN_TIMEOUT_MS = 10_000
  * `deps` carries the single executable's embedded files (src/sea/main.ts).
  */
 export async function serve(config: Config, deps: AppDependencies = {}): Promise<FastifyInstance> {
-  const app = await buildApp(config, { ...deps, logger: loggerOptions(config) })
+  const app = await buildApp(config, { ...deps, logger: await loggerOptions(config) })
   let closing = false
   const shutdown = (signal: NodeJS.Signals) => {
     if (closing) {
@@ -51,8 +51,9 @@ export function exitOnConfigError(error: unknown): never {
   throw error
 }
 
-// `node build/src/server.js [--config <file>]` (npm start) is the CLI's `serve` command.
-const isEntryPoint = !embedded && (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/server.js'))
+// `node build/server.js [--config <file>]` (npm start) is the CLI's `serve` command. Decided by the script's
+// name, not import.meta.url: in a bundle every module shares the bundle's URL.
+const isEntryPoint = !embedded && (process.argv[1]?.endsWith('/server.js') || process.argv[1]?.endsWith('/server.ts'))
 if (isEntryPoint) {
   void import('./cli.js').then(({ main }) => main(['serve', ...process.argv.slice(2)]))
 }

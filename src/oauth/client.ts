@@ -1,5 +1,5 @@
 import Fastify from 'fastify'
-import oauthPlugin, { type OAuth2Namespace } from '@fastify/oauth2'
+import type { OAuth2Namespace } from '@fastify/oauth2'
 import type { OAuthSpec, ProviderEndpoints } from '../providers/contract.js'
 
 /** What the app keeps of a token response. `raw` keeps non-secret fields (id_token claims are read once). */
@@ -116,6 +116,9 @@ export interface OAuthClientOptions {
 export async function createOAuthClient(options: OAuthClientOptions): Promise<OAuthClient & { close(): Promise<void> }> {
   const { spec, endpoints, credentials, redirectUri, timeoutMs } = options
   const now = options.now ?? Date.now
+  // Loaded on first use, not at start-up: @fastify/oauth2 brings simple-oauth2 and joi, about a tenth of the
+  // server's start-up time, and most starts never talk to a provider before the first sign-in.
+  const { default: oauthPlugin } = await import('@fastify/oauth2')
   const holder = Fastify({ logger: false })
   const tokenUrl = new URL(endpoints.tokenUrl)
   const authorizeUrl = new URL(endpoints.authorizeUrl)

@@ -57,7 +57,7 @@ t.test('a full flow at trace level leaks no canary into logs, responses, mails, 
       done()
     },
   })
-  const app = await buildApp(config, { logger: { ...(loggerOptions(config) as Record<string, unknown>), stream }, startWorkers: false })
+  const app = await buildApp(config, { logger: { ...((await loggerOptions(config)) as Record<string, unknown>), stream }, startWorkers: false })
   t.teardown(() => app.close())
 
   const dbPath = path.join(dataDir, DATABASE_FILE)

@@ -125,7 +125,7 @@ t.test('request logs: one line per request, path without query, no passwords or 
     },
   })
   const config = testConfig(t, { LOG_LEVEL: 'trace' })
-  const options = loggerOptions(config) as Record<string, unknown>
+  const options = (await loggerOptions(config)) as Record<string, unknown>
   const app = await buildApp(config, { logger: { ...options, stream } })
   t.teardown(() => app.close())
   const admin = await setUpAdmin(app)
