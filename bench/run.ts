@@ -34,7 +34,7 @@ const ADMINS = 10
 const PROFILE = process.argv.includes('--profile')
 /** BENCH_ONLY=page,list: only these runs (besides the limit), e.g. while profiling one page. */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null
-const wanted = (name: string) => !ONLY || name === 'limit' || ONLY.has(name)
+const wanted = (name: string) => !ONLY || name === 'limit' || name === 'floor' || ONLY.has(name)
 const SESSION_TTL_SECONDS = 8 * 3600
 /** What Chrome sends: every page run asks for compression like a browser, and the limit serves those bytes. */
 const BROWSER_ENCODINGS = 'gzip, deflate, br, zstd'
@@ -324,6 +324,7 @@ async function main(): Promise<void> {
     const port = await freePort()
     const profileDir = path.join(resultsDir, 'profiles')
     // BENCH_NODE_FLAGS: for experiments with Node's and V8's flags; none by default, as `npm start` runs it.
+    let serverEnv: NodeJS.ProcessEnv = {}
     const nodeArgs = [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])]
     const logFile = path.join(dataDir, 'server.log')
     const log = fs.openSync(logFile, 'w')
@@ -331,7 +332,7 @@ async function main(): Promise<void> {
     const server = spawn(process.execPath, [...nodeArgs, serverEntry], {
       cwd: root,
       stdio: ['ignore', log, log],
-      env: {
+      env: (serverEnv = {
         PATH: process.env.PATH,
         NODE_ENV: 'production',
         HOST: '127.0.0.1',
@@ -343,7 +344,7 @@ async function main(): Promise<void> {
         SESSION_TTL_SECONDS: String(SESSION_TTL_SECONDS),
         // For trying changed views/ or public/ without touching the checkout (see src/paths.ts).
         ...(process.env.VIDEO_MEETINGS_ROOT && { VIDEO_MEETINGS_ROOT: process.env.VIDEO_MEETINGS_ROOT }),
-      },
+      }),
     })
     children.push(server)
     let startupMs = NaN
@@ -419,6 +420,21 @@ async function main(): Promise<void> {
       limit.once('exit', (code) => reject(new Error(`The limit server exited (${code})`)))
     })
 
+    // The floor: the same bytes behind the app's session and request-log line, from memory (bench/floor-server.ts).
+    const floorPort = await freePort()
+    const floorLog = fs.openSync(path.join(dataDir, 'floor.log'), 'w')
+    const floor = fork(path.join(here, 'floor-server.ts'), [pageFile, String(floorPort), ...(pageEncoding ? [pageEncoding] : [])], {
+      cwd: root,
+      env: { ...serverEnv, PORT: String(floorPort) },
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', floorLog, floorLog, 'ipc'],
+    })
+    children.push(floor)
+    await new Promise<void>((resolve, reject) => {
+      floor.once('message', () => resolve())
+      floor.once('exit', (code) => reject(new Error(`The floor server exited (${code}); see floor.log`)))
+    })
+
     const transfer = await firstLoad(port, someone)
     const listPlain = list.body.length
     const listCompressed = await request(port, '/follow-ups', { headers: { cookie: someone.cookie, 'accept-encoding': BROWSER_ENCODINGS } })
@@ -426,7 +442,7 @@ async function main(): Promise<void> {
 
     const runs: LoadResult[] = []
     /** CPU time of everything we run: the server, the limit server and this process (autocannon). */
-    const ourCpuMs = () => cpuMs(pid) + cpuMs(limit.pid!) + (process.cpuUsage().user + process.cpuUsage().system) / 1000
+    const ourCpuMs = () => cpuMs(pid) + cpuMs(limit.pid!) + cpuMs(floor.pid!) + (process.cpuUsage().user + process.cpuUsage().system) / 1000
     const step = async (name: string, run: () => Promise<LoadResult>) => {
       if (!wanted(name)) return
       const machineBefore = machineCpu()
@@ -443,6 +459,7 @@ async function main(): Promise<void> {
     }
     console.log(`Load: ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s each, autocannon on loopback`)
     await step('limit', () => load('limit', 'Limit (bare Fastify, same bytes)', limitPort, [{ method: 'GET', path: '/', headers: { 'accept-encoding': BROWSER_ENCODINGS } }], 200, limit.pid!))
+    await step('floor', () => load('floor', 'Floor (same bytes + session + log line)', floorPort, get('/', users), 200, floor.pid!))
     await step('page', () => load('page', 'Preferences → Video meetings page', port, get('/preferences/video-meetings', users), 200, pid))
     await step('panel', () => load('panel', 'Settings → Video meetings panel (htmx)', port, get('/settings/video-meetings', admins, { 'hx-request': 'true' }), 200, pid))
     await step('list', () => load('list', 'Follow-ups list (first 50)', port, get('/follow-ups', users), 200, pid))
@@ -462,8 +479,9 @@ async function main(): Promise<void> {
     const final = memory(pid)
     if (final) peakMb = Math.max(peakMb, final.peakMb)
     limit.kill('SIGTERM')
+    floor.kill('SIGTERM')
     server.kill('SIGTERM')
-    await Promise.all([exited(limit), exited(server)])
+    await Promise.all([exited(limit), exited(floor), exited(server)])
 
     if (ONLY) {
       if (PROFILE) printProfile(profileDir, runs)
@@ -510,6 +528,8 @@ async function main(): Promise<void> {
     const figures = markdownTable(
       ['Figure', 'Value'],
       [
+        ['Floor (session + log line, no work) of the limit: the ceiling of any signed-in page', `${round(ratio('floor') * 100)}%`],
+        ...['page', 'panel', 'list'].map((name) => [`${byName.get(name)!.label} of the floor`, `${round((ratio(name) / ratio('floor')) * 100)}%`]),
         ['Start-up to first /readyz 200', `${Math.round(startupMs)} ms`],
         ['Peak RSS (VmHWM) during the run', `${round(peakMb)} MB`],
         ['First load, compressed (HTML+CSS+JS)', `${round(transfer.totalBytes / 1024)} KB`],

@@ -1,8 +1,8 @@
 import path from 'node:path'
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import cookie from '@fastify/cookie'
 import formbody from '@fastify/formbody'
-import session from '@fastify/session'
+import session, { type FastifySessionOptions, type SessionStore } from '@fastify/session'
 import type { Config } from './config.js'
 import { migrate, openDatabase, readMigrations, type Db } from './db/database.js'
 import { createAuditRepository } from './db/repositories/audit.js'
@@ -58,6 +58,33 @@ export const requestSerializers = {
   },
 }
 
+/** The one line per request (instead of fastify's two): path without query, status, time, user id. */
+export async function logRequest(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const level = reply.statusCode >= 500 ? 'error' : request.routeOptions.logLevel === 'warn' ? 'debug' : 'info'
+  request.log[level]({ req: request, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, user: request.user?.id }, 'request')
+}
+
+/**
+ * @fastify/session as this app uses it: nothing stored for visitors who never sign in, no store write
+ * per request (no rolling), SameSite=Lax (the OAuth return must arrive signed in), Secure under https.
+ */
+export function sessionOptions(config: Config, masterSecret: Buffer, store: SessionStore): FastifySessionOptions {
+  return {
+    secret: deriveKey(masterSecret, 'session-cookie').toString('base64'),
+    cookieName: config.isHttps ? '__Host-vm_session' : 'vm_session',
+    store,
+    saveUninitialized: false,
+    rolling: false,
+    cookie: {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: config.isHttps ? true : 'auto',
+      maxAge: config.sessionTtlSeconds * 1000,
+    },
+  }
+}
+
 /**
  * No route declares a JSON schema: forms are read and checked by FormReader (src/forms.ts), which gives
  * each field its message in the user's language, and pages are HTML. Fastify would still load Ajv and
@@ -107,13 +134,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     }
   })
 
-  app.addHook('onResponse', async (request, reply) => {
-    const level = reply.statusCode >= 500 ? 'error' : request.routeOptions.logLevel === 'warn' ? 'debug' : 'info'
-    request.log[level](
-      { req: request, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, user: request.user?.id },
-      'request',
-    )
-  })
+  app.addHook('onResponse', logRequest)
 
   const masterSecret = loadMasterSecret(config.dataDir, config.secretKey)
   const users = createUserRepository(db)
@@ -212,20 +233,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
 
   await app.register(formbody)
   await app.register(cookie)
-  await app.register(session, {
-    secret: deriveKey(masterSecret, 'session-cookie').toString('base64'),
-    cookieName: config.isHttps ? '__Host-vm_session' : 'vm_session',
-    store: sessionStore,
-    saveUninitialized: false,
-    rolling: false,
-    cookie: {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: config.isHttps ? true : 'auto',
-      maxAge: config.sessionTtlSeconds * 1000,
-    },
-  })
+  await app.register(session, sessionOptions(config, masterSecret, sessionStore))
   await app.register(csrfPlugin)
   await app.register(pagesPlugin, { cacheTemplates: config.cacheTemplates, readTemplate: deps.readTemplate })
   await app.register(errorsPlugin)
