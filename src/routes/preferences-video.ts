@@ -12,9 +12,7 @@ export default async function preferencesVideoRoutes(app: FastifyInstance) {
 
   app.get(PREFERENCES_VIDEO, async (request, reply) => {
     const organization = app.video.organization()
-    let connection = organization ? app.connections.findForUser(request.user!.id, organization.provider) : undefined
-    // Opening the tokens marks a damaged or moved seal "needs reconnect" now, not at the next meeting.
-    if (connection?.status === 'connected' && app.connections.readTokens(connection.id) === null) connection = app.connections.get(connection.id)
+    const connection = organization ? app.connections.checkedForUser(request.user!.id, organization.provider) : undefined
     return reply.render('pages/preferences/video-meetings', { tab: 'video-meetings', organization, connection })
   })
 

@@ -177,6 +177,16 @@ export function createUserConnectionRepository(db: Db, vault: Vault, now: () => 
       return row && toModel(row)
     },
 
+    /**
+     * The user's connection as a page shows it, from one read of the row: its tokens are opened, and a seal
+     * that no longer opens (damaged, or moved from another row) marks it needs_reconnect now, not at the
+     * next meeting.
+     */
+    checkedForUser(userId: number, provider: string): UserConnection | undefined {
+      const found = byUserProvider.get(userId, provider)
+      return found && toModel(openOrMark(found).row)
+    },
+
     listForUser(userId: number): UserConnection[] {
       return byUser.all(userId).map(toModel)
     },
