@@ -185,7 +185,10 @@ export function createMeetingSync(deps: MeetingSyncDeps) {
     }
     const f = followUps.getAny(followUpId)
     if (error.kind === 'retry') {
-      if (f?.meeting && !f.meeting.externalId && f.video && !f.deleted) followUps.setMeetingState(followUpId, 'pending', error.message)
+      const m = f?.meeting
+      if (m && !m.externalId && f.video && !f.deleted) followUps.setMeetingState(followUpId, 'pending', error.message)
+      // A change (move, video off) that waits for the provider: the meeting keeps its state and link, and says why.
+      else if (m?.externalId && (m.state === 'ready' || m.state === 'pending')) followUps.setMeetingState(followUpId, m.state, error.message)
       return { kind: 'retry', afterMs: error.details.retryAfterMs ?? 0, reason: error.message }
     }
     if (error.kind === 'reauth') {

@@ -159,7 +159,8 @@ export interface ProviderAdapter {
     /**
      * Finds the meeting an earlier create with this input's requestId made, when that create's answer was
      * lost (timeout, reset): so a retry reuses it instead of making a duplicate. Optional: providers whose
-     * create is idempotent on requestId (Google, Sandbox) need none.
+     * create is idempotent on requestId (Sandbox) need none. Google's conference requestId is, but its calendar
+     * event is not: Google has one.
      */
     find?(api: ApiClient, input: MeetingInput): Promise<MeetingRef | null>
     /** Re-reads a pending meeting (Google's conference creation). Optional. */

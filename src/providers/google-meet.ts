@@ -5,7 +5,12 @@
  * Checked against Google's documentation (search tools, stored public copies; see test/fakes/google.ts):
  *   - conferenceData.createRequest{requestId, conferenceSolutionKey{type: "hangoutsMeet"}} is only read with
  *     ?conferenceDataVersion=1; a requestId seen before is "ignored", so a retried create with the follow-up's
- *     stable requestId gets the same conference instead of a second one.
+ *     stable requestId gets the same conference instead of a second one. That does not stop a second calendar
+ *     EVENT, though: so the event gets an id of our own, derived from the request id. events.insert: "When
+ *     creating new single or recurring events, you can specify their IDs": base32hex characters (a-v, 0-9), 5 to
+ *     1024 of them, unique per calendar; a taken id answers 409 "The requested identifier already exists"
+ *     (Event resource `id`; Calendar "Handle API errors"). Google adds that collisions may not be detected at
+ *     creation time, so `find` first looks the id up (events.get) when an earlier create's answer was lost.
  *   - createRequest.status.statusCode is pending | success | failure: poll events.get while pending.
  *   - entryPoints: video (the join link), phone (tel: uri, label, pin, regionCode), more, sip.
  *   - sendUpdates=none: the app sends its own invitations; Google must not mail anybody.
@@ -13,6 +18,7 @@
  *   - A refresh token comes only with access_type=offline and, after the first consent, only with
  *     prompt=consent. Apps left in "Testing" get refresh tokens that die after 7 days.
  */
+import { createHash } from 'node:crypto'
 import { ProviderError, type ApiClient, type DialIn, type MeetingInput, type MeetingRef, type ProviderAdapter, type Text } from './contract.js'
 import { arr, bodyOf, call, deleteIgnoringGone, obj, sleep, str } from './settings-helpers.js'
 
@@ -100,6 +106,21 @@ async function readEvent(api: ApiClient, id: string): Promise<ConferenceState> {
   return conferenceOf(bodyOf(await call(() => api.request('GET', eventPath(id)), refine), 'event'), id)
 }
 
+/** The calendar event id a create with this request id uses: base32hex (here: hex digits), stable per request. */
+export function eventIdFor(requestId: string): string {
+  return `vm${createHash('sha256').update(requestId).digest('hex').slice(0, 40)}`
+}
+
+/** The event an earlier create with this request id made, or null (none, or deleted since). */
+async function eventOfRequest(api: ApiClient, requestId: string): Promise<ConferenceState | null> {
+  try {
+    return await readEvent(api, eventIdFor(requestId))
+  } catch (error) {
+    if (error instanceof ProviderError && error.kind === 'not_found') return null
+    throw error
+  }
+}
+
 export interface GoogleMeetOptions {
   /** How many times create re-reads a pending conference before returning `pending: true`. */
   polls?: number
@@ -146,8 +167,20 @@ export function createGoogleMeetProvider(options: GoogleMeetOptions = {}): Provi
     meetings: {
       async create(api, input) {
         const body = { ...eventBody(input), conferenceData: { createRequest: { requestId: input.requestId, conferenceSolutionKey: { type: 'hangoutsMeet' } } } }
-        const res = await call(() => api.request('POST', EVENTS, body, WRITE_QUERY), refine)
-        let state = conferenceOf(bodyOf(res, 'event'))
+        let state: ConferenceState
+        try {
+          state = conferenceOf(bodyOf(await call(() => api.request('POST', EVENTS, { id: eventIdFor(input.requestId), ...body }, WRITE_QUERY), refine), 'event'))
+        } catch (error) {
+          if (!(error instanceof ProviderError) || error.details.status !== 409) throw error
+          // An earlier create with this request id made the event: that one is the meeting, brought up to date.
+          // Deleted since (a failed conference, or the user removed it), its id stays taken: then a new event
+          // with an id of Google's.
+          const earlier = await eventOfRequest(api, input.requestId)
+          const res = earlier
+            ? await call(() => api.request('PATCH', eventPath(earlier.externalId), eventBody(input), WRITE_QUERY), refine)
+            : await call(() => api.request('POST', EVENTS, body, WRITE_QUERY), refine)
+          state = conferenceOf(bodyOf(res, 'event'), earlier?.externalId)
+        }
         for (let i = 0; i < polls && state.status === 'pending'; i++) {
           await sleep(pollDelayMs)
           try {
@@ -165,6 +198,12 @@ export function createGoogleMeetProvider(options: GoogleMeetOptions = {}): Provi
 
       async refresh(api, ref) {
         return toRef(await readEvent(api, ref.externalId), ref)
+      },
+
+      /** The event a create whose answer was lost made: it has the id derived from the request id. */
+      async find(api, input) {
+        const state = await eventOfRequest(api, input.requestId)
+        return state && toRef(state)
       },
 
       async update(api, ref, input) {

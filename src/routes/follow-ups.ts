@@ -162,7 +162,8 @@ export default async function followUpRoutes(app: FastifyInstance) {
     const ics = buildIcs(
       snapshotOf(request, { ...followUp, startsAt: followUp.startsAt, endsAt: followUp.endsAt }, followUp.attendees, followUp.icalUid ?? `follow-up-${followUp.id}@video-meetings`, followUp.icalSequence),
       'request',
-      meetingDetails(followUp),
+      // Video turned off: no join link, even while the provider has not confirmed the cancellation yet.
+      followUp.video ? meetingDetails(followUp) : null,
     )
     const name = followUp.title.replace(/[^\p{L}\p{N} _-]+/gu, '').trim().slice(0, 60) || 'meeting'
     return reply

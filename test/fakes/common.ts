@@ -52,7 +52,11 @@ export interface Knobs {
   tokenStatus5xx: number | null
   /** Delay every token-endpoint answer (e.g. 5000, to let two refreshes race). */
   tokenDelayMs: number
-  /** How many token requests tokenError / tokenStatus5xx / a token socket reset apply to; null = all. */
+  /** Answer token requests with an HTML page (a proxy or gateway error), status tokenStatus5xx ?? 502. */
+  tokenHtmlBody: boolean
+  /** Answer token requests with truncated JSON, status 200. */
+  tokenGarbageJson: boolean
+  /** How many token requests tokenError / tokenStatus5xx / tokenHtmlBody / tokenGarbageJson / a token socket reset apply to; null = all. */
   tokenFaultCount: number | null
   // --- identity endpoint ---
   /** Microsoft: `/me` answers `mail: null` (common for accounts without Exchange). */
@@ -95,6 +99,8 @@ export function defaultKnobs(): Knobs {
     tokenError: null,
     tokenStatus5xx: null,
     tokenDelayMs: 0,
+    tokenHtmlBody: false,
+    tokenGarbageJson: false,
     tokenFaultCount: null,
     mailNull: false,
     userinfoFail: false,
@@ -726,7 +732,7 @@ export function maybeReset(ctx: FakeContext, t: FaultTarget, req: FastifyRequest
 }
 
 /**
- * Token-endpoint faults: delay, socket reset, 5xx; returns the forced OAuth error, if any, for the
+ * Token-endpoint faults: delay, socket reset, HTML page, garbage JSON, 5xx; returns the forced OAuth error, if any, for the
  * provider to render in its own shape. `handled` = an answer was already sent.
  */
 export async function tokenFaults(
@@ -739,6 +745,18 @@ export async function tokenFaults(
   if (k.tokenDelayMs > 0) await sleep(k.tokenDelayMs)
   if (targets(ctx, 'token') && consume(ctx, 'token')) {
     resetSocket(req, reply)
+    return { handled: true, forcedError: null }
+  }
+  if (k.tokenHtmlBody && consume(ctx, 'token')) {
+    const status = k.tokenStatus5xx ?? 502
+    reply
+      .code(status)
+      .type('text/html')
+      .send(`<html><head><title>${status} Bad Gateway</title></head><body><center><h1>${status} Bad Gateway</h1></center><hr><center>nginx</center></body></html>`)
+    return { handled: true, forcedError: null }
+  }
+  if (k.tokenGarbageJson && consume(ctx, 'token')) {
+    reply.code(200).type('application/json').send('{"token_type": "bearer", "expires_in": 3599, "access_tok')
     return { handled: true, forcedError: null }
   }
   if (k.tokenStatus5xx !== null && consume(ctx, 'token')) {

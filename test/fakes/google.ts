@@ -20,6 +20,10 @@
  *   - 403 {"error":{"code":403,"message":"Request had insufficient authentication scopes.","errors":[{…
  *     "reason":"insufficientPermissions"}],"status":"PERMISSION_DENIED","details":[{…
  *     "reason":"ACCESS_TOKEN_SCOPE_INSUFFICIENT"}]}} (analogdotnow/Analog #296, GeneralTask #2160).
+ *   - events.insert with a client-chosen `id`: base32hex characters (a-v, 0-9), 5 to 1024 of them, unique per
+ *     calendar (Event resource docs, as generated into Google API clients); a taken id answers 409 reason
+ *     "duplicate", "The requested identifier already exists." (Calendar "Handle API errors"; the 409 of a
+ *     deleted event's id is an assumption: Google keeps deleted events readable as "cancelled").
  *   - DELETE an already deleted event: 410 "Resource has been deleted" (google-api-python-client #210,
  *     GAS-ICS-Sync #472, OutlookGoogleCalendarSync #998); events.get of a deleted event still answers
  *     200 with status "cancelled" (google-api-java-client #1535).
@@ -416,7 +420,13 @@ export async function startGoogleFake(options?: Partial<FakeOptions>): Promise<P
     if (withConference && body.conferenceData.createRequest.conferenceSolutionKey?.type !== 'hangoutsMeet') {
       return gError(reply, 400, 'invalid', 'Invalid conference type value.')
     }
-    const id = hex(13)
+    // A client may name the event (base32hex, 5..1024 characters, unique per calendar; a taken id, also one of a
+    // deleted event, answers 409 duplicate). Otherwise Google picks one.
+    if (body.id !== undefined && (typeof body.id !== 'string' || !/^[a-v0-9]{5,1024}$/.test(body.id))) return gError(reply, 400, 'invalid', 'Invalid resource id value.')
+    if (typeof body.id === 'string' && (calendarOf.has(body.id) || ctx.meetings.has(body.id) || deleted.has(body.id))) {
+      return gError(reply, 409, 'duplicate', 'The requested identifier already exists.')
+    }
+    const id = typeof body.id === 'string' ? body.id : hex(13)
     const email = String(grant.user.email)
     const now = rfc3339(ctx.clock.now())
     const ev: Record<string, any> = {
