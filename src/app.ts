@@ -176,6 +176,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     clientFor: (provider) => video.oauthClient(provider as ProviderId),
     // Longer than any token request may take, so a slow refresh never loses its lease.
     leaseMs: config.providers.httpTimeoutMs * 3,
+    log: app.log,
   })
   const mailer = createMailer({
     outbox,

@@ -23,6 +23,16 @@ export interface TokenManagerOptions {
   pollMs?: number
   /** retryAfterMs of the ProviderError('retry') thrown when the token endpoint is unavailable. */
   retryAfterMs?: number
+  /**
+   * Where failed refreshes are logged with their connection id and the underlying error. The errors' messages
+   * are read by users (a meeting's pending reason, its history), so they carry no ids or internals.
+   */
+  log?: TokenManagerLog
+}
+
+/** The part of a pino/Fastify logger the token manager uses. */
+export interface TokenManagerLog {
+  warn(details: Record<string, unknown>, message: string): void
 }
 
 export interface TokenManager {
@@ -49,6 +59,18 @@ interface LeaseRow {
 const MAX_ROUNDS = 5
 /** OAuth error codes (besides invalid_grant) that mean the user must sign in again. */
 const REAUTH_CODES = new Set(['interaction_required', 'consent_required', 'login_required'])
+
+/** What the user reads (meeting history) for a connection's status_reason; the code itself goes to the log. */
+const STATUS_REASONS: Record<string, string> = {
+  invalid_grant: 'the provider no longer accepts the sign-in',
+  no_refresh_token: 'the provider did not allow the sign-in to be renewed',
+  unreadable: 'the stored sign-in can no longer be read',
+  interaction_required: 'the provider wants the user to sign in again',
+  consent_required: 'the provider wants the user to sign in again',
+  login_required: 'the provider wants the user to sign in again',
+}
+const REMOVED = 'the connection was removed'
+const statusReasonText = (code: string) => STATUS_REASONS[code] ?? 'the sign-in must be renewed'
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
@@ -79,16 +101,32 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
 
   const inFlight = new Map<number, Promise<string>>()
 
-  const reauth = (id: number, why: string) => new ProviderError('reauth', `connection ${id} needs a new sign-in (${why})`)
-  const retry = (why: string, status?: number) => new ProviderError('retry', why, { retryAfterMs, ...(status !== undefined && { status }) })
+  const log = options.log
+
+  /**
+   * `why` is what the user reads; the connection id and the cause go to the log (unless `quiet`: a connection
+   * that was already flagged, asked for again).
+   */
+  function reauth(id: number, why: string, cause?: unknown, quiet = false): ProviderError {
+    if (!quiet) log?.warn({ connectionId: id, reason: why, ...(cause !== undefined && { err: cause }) }, 'the connection needs a new sign-in')
+    const error = new ProviderError('reauth', why)
+    if (cause !== undefined) error.cause = cause
+    return error
+  }
+  function retry(id: number, why: string, cause?: unknown, status?: number): ProviderError {
+    log?.warn({ connectionId: id, reason: why, ...(cause !== undefined && { err: cause }) }, 'refreshing the connection did not succeed; retried later')
+    const error = new ProviderError('retry', why, { retryAfterMs, ...(status !== undefined && { status }) })
+    if (cause !== undefined) error.cause = cause
+    return error
+  }
   const fresh: Good = (tokens) => tokens.expiresAt === null || tokens.expiresAt - now() > refreshSkewMs
 
   /** The connection and its readable tokens, or a reauth error (gone, needs_reconnect, unreadable). */
   function usable(id: number): { connection: UserConnection; tokens: TokenSet } {
     const snap = connections.snapshot(id)
-    if (!snap) throw reauth(id, 'the connection was removed')
-    if (snap.connection.status !== 'connected') throw reauth(id, snap.connection.statusReason || 'needs_reconnect')
-    if (!snap.tokens) throw reauth(id, 'unreadable tokens')
+    if (!snap) throw reauth(id, REMOVED)
+    if (snap.connection.status !== 'connected') throw reauth(id, statusReasonText(snap.connection.statusReason), undefined, true)
+    if (!snap.tokens) throw reauth(id, STATUS_REASONS.unreadable!)
     return { connection: snap.connection, tokens: snap.tokens }
   }
 
@@ -109,10 +147,13 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       const { connection, tokens } = usable(id)
       if (good(tokens)) return tokens.accessToken
       if (!tokens.refreshToken) {
-        if (connections.markNeedsReconnect(id, 'no_refresh_token', { ifVersion: connection.version })) throw reauth(id, 'no refresh token')
+        if (connections.markNeedsReconnect(id, 'no_refresh_token', { ifVersion: connection.version })) throw reauth(id, STATUS_REASONS.no_refresh_token!)
         continue
       }
-      if (!client) throw new ProviderError('fail', `${connection.provider} is not set up: an administrator must enter its client credentials`)
+      if (!client) {
+        log?.warn({ connectionId: id, provider: connection.provider }, 'the provider has no client credentials')
+        throw new ProviderError('fail', 'the app is not set up for this provider yet: an administrator must enter its client credentials')
+      }
       const lease = acquireLease.get(now() + leaseMs, owner, id, now())
       if (!lease) {
         await waitForPeer(id, connection.version)
@@ -132,7 +173,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       }
       if (spent.kind === 'token') return spent.token
     }
-    throw retry(`connection ${id} kept changing during its refresh`)
+    throw retry(id, 'the sign-in kept changing while it was being renewed')
   }
 
   /** One refresh request with the lease held. Never retried here: an answer may have been lost. */
@@ -146,16 +187,20 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       if (error.kind === 'invalid_grant' || (error.kind === 'refused' && REAUTH_CODES.has(error.details.error ?? ''))) {
         // A peer may have spent the token and stored its result meanwhile (rotation): then use its token.
         const current = peek.get(id)
-        if (!current) throw reauth(id, 'the connection was removed')
+        if (!current) throw reauth(id, REMOVED)
         if (current.version === connection.version && connections.markNeedsReconnect(id, error.details.error ?? 'invalid_grant', { ifVersion: connection.version })) {
-          throw reauth(id, error.details.error ?? 'invalid_grant')
+          throw reauth(id, statusReasonText(error.details.error ?? 'invalid_grant'), error)
         }
         releaseLease.run(id, owner)
         return { kind: 'changed' }
       }
       releaseLease.run(id, owner)
-      if (error.kind === 'unavailable') throw retry(`refreshing connection ${id}: ${error.message}`, error.details.status)
-      throw new ProviderError('fail', `refreshing connection ${id}: ${error.message}`, { ...(error.details.status !== undefined && { status: error.details.status }), ...(error.details.error && { code: error.details.error }) })
+      // The OAuth client's message is already the user's reason ("Zoom did not answer within 10 seconds").
+      if (error.kind === 'unavailable') throw retry(id, error.message, error, error.details.status)
+      log?.warn({ connectionId: id, err: error }, 'the token endpoint refused the refresh')
+      const failure = new ProviderError('fail', error.message, { ...(error.details.status !== undefined && { status: error.details.status }), ...(error.details.error && { code: error.details.error }) })
+      failure.cause = error
+      throw failure
     }
     // A response without a refresh token (Google) keeps the one we had.
     const tokens: TokenSet = { ...result.tokens, refreshToken: result.tokens.refreshToken ?? refreshToken }
@@ -172,14 +217,14 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     for (let i = 0; i < polls; i++) {
       await sleep(pollMs)
       const row = peek.get(id)
-      if (!row) throw reauth(id, 'the connection was removed')
+      if (!row) throw reauth(id, REMOVED)
       if (row.version !== version) return
       // Released without a change: that refresh failed (token endpoint unavailable); don't pile on.
-      if (row.refresh_lease_owner === '') throw retry(`another refresh of connection ${id} did not complete`)
+      if (row.refresh_lease_owner === '') throw retry(id, 'renewing the sign-in did not complete')
       // Its holder vanished (lease expired): the caller may take the lease over.
       if (row.refresh_lease_until < now()) return
     }
-    throw retry(`timed out waiting for another refresh of connection ${id}`)
+    throw retry(id, 'renewing the sign-in took too long')
   }
 
   return {

@@ -155,13 +155,14 @@ export function createVideoService(deps: VideoServiceDeps) {
     const cached = clientCache.get(id)
     if (cached?.key === key) return cached.client
     if (cached) void cached.client.then((c) => c.close())
-    const client = createOAuthClient({ spec: p.oauth, endpoints: ep, credentials: creds, redirectUri: redirectUri(id), timeoutMs: config.providers.httpTimeoutMs, now })
+    const client = createOAuthClient({ spec: p.oauth, endpoints: ep, credentials: creds, redirectUri: redirectUri(id), timeoutMs: config.providers.httpTimeoutMs, providerName: p.name, now })
     clientCache.set(id, { key, client })
     return client
   }
 
   function api(id: ProviderId, accessToken: string) {
-    return createApiClient(endpoints(id).apiUrl, accessToken, { timeoutMs: config.providers.httpTimeoutMs })
+    // Named, so a failure reads "Zoom answered with a server error, HTTP 503" where users see it.
+    return createApiClient(endpoints(id).apiUrl, accessToken, { timeoutMs: config.providers.httpTimeoutMs, providerName: adapter(id)?.name ?? id })
   }
 
   function sealTokens(provider: string, tokens: TokenSet): string {
@@ -224,7 +225,7 @@ export function createVideoService(deps: VideoServiceDeps) {
     /** Starts the authorization code flow: a pending row holds the state's hash and the sealed PKCE verifier. */
     async startAuthorization(id: ProviderId, who: { userId: number; sessionId: string; purpose: Purpose; returnTo?: string }): Promise<string> {
       const client = await oauthClient(id)
-      if (!client) throw new ProviderError('fail', `${id} is not set up`)
+      if (!client) throw new ProviderError('fail', `${adapter(id)?.name ?? id} is not set up: an administrator must enter its client credentials`)
       const state = newState()
       const pkce = newPkce()
       deps.pending.create({

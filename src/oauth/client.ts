@@ -1,6 +1,7 @@
 import Fastify from 'fastify'
 import type { OAuth2Namespace } from '@fastify/oauth2'
 import type { OAuthSpec, ProviderEndpoints } from '../providers/contract.js'
+import { durationText } from '../providers/http.js'
 
 /** What the app keeps of a token response. `raw` keeps non-secret fields (id_token claims are read once). */
 export interface TokenSet {
@@ -27,8 +28,10 @@ export class OAuthError extends Error {
     readonly kind: OAuthErrorKind,
     message: string,
     readonly details: { status?: number; error?: string; description?: string } = {},
+    /** The low-level error (socket, parser) for the logs; the message is what users read. */
+    options?: { cause?: unknown },
   ) {
-    super(message)
+    super(message, options)
     this.name = 'OAuthError'
   }
 }
@@ -46,11 +49,53 @@ export interface OAuthClient {
   revoke(token: string, hint: 'access_token' | 'refresh_token'): Promise<boolean>
 }
 
-/** Boom errors from simple-oauth2 (under @fastify/oauth2) carry the token endpoint's status and body. */
-function toOAuthError(error: unknown): OAuthError {
-  const e = error as { isBoom?: boolean; output?: { statusCode?: number }; data?: { payload?: unknown; isResponseError?: boolean }; message?: string; code?: string }
-  const status = e?.output?.statusCode
-  const payload = e?.data?.payload
+type BoomLike = {
+  isBoom?: boolean
+  output?: { statusCode?: number }
+  /** Wreck: the response (read errors, response errors) or, for request errors, the socket error itself. */
+  data?: { payload?: unknown; isResponseError?: boolean; res?: { statusCode?: number; headers?: Record<string, unknown> } } | null
+  message?: string
+}
+
+/**
+ * Boom errors from simple-oauth2 (under @fastify/oauth2, HTTP by Wreck with strict JSON) carry the token
+ * endpoint's status and body. The message is a sentence fragment users read ("{provider} did not complete the
+ * sign-in: …", "did not answer (…)"): plain words, the HTTP status once, nothing internal. The Boom error
+ * stays on `cause` for the logs.
+ *
+ * What Wreck throws:
+ * - no answer: 504 "Client request timeout", or 502 "Client request error" (refused, reset, DNS) with the socket
+ *   error as data;
+ * - an answer that could not be read (data.res set): 406 when it is not JSON (an HTML error page), 502 when the
+ *   JSON does not parse, 408 when the body did not arrive in time, 500 when the connection broke off mid-body;
+ * - a JSON answer with status ≥ 400: data.isResponseError, data.payload the parsed body.
+ */
+function toOAuthError(error: unknown, who: string, timeoutMs: number): OAuthError {
+  const e = error as BoomLike
+  const boomStatus = e?.output?.statusCode
+  const data = e?.data && typeof e.data === 'object' ? e.data : undefined
+  const cause = { cause: error }
+  const timedOut = () => new OAuthError('unavailable', `${who} did not answer within ${durationText(timeoutMs)}`, {}, cause)
+
+  if (!data?.isResponseError) {
+    const status = typeof data?.res?.statusCode === 'number' ? data.res.statusCode : undefined
+    if (status === undefined) {
+      // No answer at all.
+      if (boomStatus === 504 || /time-?out/i.test(e?.message ?? '')) return timedOut()
+      return new OAuthError('unavailable', `${who} could not be reached`, {}, cause)
+    }
+    // An answer came, but not one that can be read: retried, it may well be a passing proxy or gateway fault.
+    const details = { status }
+    if (boomStatus === 408) return timedOut()
+    if (boomStatus === 500) return new OAuthError('unavailable', `the connection to ${who} broke off during its answer`, details, cause)
+    if (status < 400) return new OAuthError('unavailable', `${who} sent an answer that could not be read`, details, cause)
+    const html = /html/i.test(String(data?.res?.headers?.['content-type'] ?? ''))
+    const what = html ? 'answered with an error page' : status === 429 ? 'reported too many requests' : status >= 500 ? 'answered with a server error' : 'answered with an error that could not be read'
+    return new OAuthError('unavailable', `${who} ${what}, HTTP ${status}`, details, cause)
+  }
+
+  const status = boomStatus
+  const payload = data.payload
   let body: Record<string, unknown> | undefined
   if (payload && typeof payload === 'object' && !Buffer.isBuffer(payload)) body = payload as Record<string, unknown>
   else if (payload) {
@@ -63,22 +108,20 @@ function toOAuthError(error: unknown): OAuthError {
   const code = typeof body?.error === 'string' ? body.error : undefined
   const description = typeof body?.error_description === 'string' ? body.error_description.slice(0, 300) : undefined
   const details = { ...(status !== undefined && { status }), ...(code && { error: code }), ...(description && { description }) }
-  if (code === 'invalid_grant') return new OAuthError('invalid_grant', `the provider refused the grant (invalid_grant${description ? `: ${description}` : ''})`, details)
-  if (code === 'invalid_client' || code === 'unauthorized_client') return new OAuthError('invalid_client', `the provider refused the app's client credentials (${code})`, details)
-  if (!e?.data?.isResponseError) {
-    // Wreck's own errors: 504 "Client request timeout", 502 "Client request error" (refused, reset, DNS).
-    const reason = status === 504 || /timeout/i.test(e?.message ?? '') ? 'did not answer in time' : 'could not be reached'
-    return new OAuthError('unavailable', `the provider's token endpoint ${reason}`, { ...(code && { error: code }) })
-  }
-  if (!status || status >= 500 || status === 429 || status === 408) {
-    return new OAuthError('unavailable', `the provider's token endpoint answered ${status ?? 'without a status'}`, details)
-  }
-  return new OAuthError('refused', `the provider refused the token request (${code ?? status})`, details)
+  if (code === 'invalid_grant') return new OAuthError('invalid_grant', `the provider refused the grant (invalid_grant${description ? `: ${description}` : ''})`, details, cause)
+  if (code === 'invalid_client' || code === 'unauthorized_client') return new OAuthError('invalid_client', `the provider refused the app's client credentials (${code})`, details, cause)
+  // RFC 6749's own server_error / temporarily_unavailable only repeat "server error": said once.
+  const saysMore = code !== undefined && code !== String(status) && code !== 'server_error' && code !== 'temporarily_unavailable'
+  const http = `HTTP ${status ?? 'status unknown'}${saysMore ? `, error code ${code}` : ''}`
+  if (status === 429) return new OAuthError('unavailable', `${who} reported too many requests, ${http}`, details, cause)
+  if (status === 408) return new OAuthError('unavailable', `${who} asked to try again later, ${http}`, details, cause)
+  if (!status || status >= 500) return new OAuthError('unavailable', `${who} answered with a server error, ${http}`, details, cause)
+  return new OAuthError('refused', `${who} refused the token request, ${http}`, details, cause)
 }
 
-function toTokenSet(token: Record<string, unknown>, now: number, previousRefreshToken: string | null): TokenSet {
+function toTokenSet(token: Record<string, unknown>, now: number, previousRefreshToken: string | null, who: string): TokenSet {
   const accessToken = token.access_token
-  if (typeof accessToken !== 'string' || !accessToken) throw new OAuthError('unavailable', 'the token response has no access_token')
+  if (typeof accessToken !== 'string' || !accessToken) throw new OAuthError('unavailable', `${who} answered without an access token`)
   const expiresIn = Number(token.expires_in)
   return {
     accessToken,
@@ -101,6 +144,8 @@ export interface OAuthClientOptions {
   credentials: ClientCredentials
   redirectUri: string
   timeoutMs: number
+  /** How messages name the provider ("Zoom answered with an error page, HTTP 502"); "the provider" by default. */
+  providerName?: string
   now?: () => number
 }
 
@@ -116,6 +161,8 @@ export interface OAuthClientOptions {
 export async function createOAuthClient(options: OAuthClientOptions): Promise<OAuthClient & { close(): Promise<void> }> {
   const { spec, endpoints, credentials, redirectUri, timeoutMs } = options
   const now = options.now ?? Date.now
+  const who = options.providerName || 'the provider'
+  const fail = (error: unknown) => (error instanceof OAuthError ? error : toOAuthError(error, who, timeoutMs))
   // Loaded on first use, not at start-up: @fastify/oauth2 brings simple-oauth2 and joi, about a tenth of the
   // server's start-up time, and most starts never talk to a provider before the first sign-in.
   const { default: oauthPlugin } = await import('@fastify/oauth2')
@@ -171,17 +218,17 @@ export async function createOAuthClient(options: OAuthClientOptions): Promise<OA
     async exchangeCode(code, codeVerifier) {
       try {
         const { token } = await client.getToken({ code, redirect_uri: redirectUri, code_verifier: codeVerifier })
-        return { tokens: toTokenSet(token, now(), null), response: publicPart(token) }
+        return { tokens: toTokenSet(token, now(), null, who), response: publicPart(token) }
       } catch (error) {
-        throw error instanceof OAuthError ? error : toOAuthError(error)
+        throw fail(error)
       }
     },
     async refresh(refreshToken) {
       try {
         const { token } = await client.createToken({ refresh_token: refreshToken, access_token: '', token_type: 'Bearer' }).refresh({ ...spec.refreshParams })
-        return { tokens: toTokenSet(token, now(), refreshToken), response: publicPart(token) }
+        return { tokens: toTokenSet(token, now(), refreshToken, who), response: publicPart(token) }
       } catch (error) {
-        throw error instanceof OAuthError ? error : toOAuthError(error)
+        throw fail(error)
       }
     },
     async revoke(token, hint) {
@@ -191,7 +238,7 @@ export async function createOAuthClient(options: OAuthClientOptions): Promise<OA
         await client.createToken({ [hint]: token, token_type: 'Bearer' }).revoke(hint, { json: true })
         return true
       } catch (error) {
-        throw toOAuthError(error)
+        throw fail(error)
       }
     },
     close: () => holder.close(),

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import path from 'node:path'
 import t, { type Test } from 'tap'
-import { createTokenManager, type TokenManager } from '../../src/connections/token-manager.js'
+import { createTokenManager, type TokenManager, type TokenManagerLog } from '../../src/connections/token-manager.js'
 import { migrate, openDatabase, readMigrations, type Db } from '../../src/db/database.js'
 import { createUserConnectionRepository, type UserConnectionRepository } from '../../src/db/repositories/user-connections.js'
 import { createOAuthClient, type OAuthClient, type TokenSet } from '../../src/oauth/client.js'
@@ -39,7 +39,7 @@ interface World {
   userId: number
   initial: TokenSet
   tokenCalls(): number
-  proc(options?: { owner?: string; timeoutMs?: number; leaseMs?: number; pollMs?: number; wrap?: (client: OAuthClient) => OAuthClient }): Promise<Proc>
+  proc(options?: { owner?: string; timeoutMs?: number; leaseMs?: number; pollMs?: number; wrap?: (client: OAuthClient) => OAuthClient; log?: TokenManagerLog }): Promise<Proc>
   row(): { version: number; status: string; status_reason: string; refresh_lease_until: number; refresh_lease_owner: string }
   /** Expire the stored access token for us and at the fake. */
   expire(): void
@@ -99,6 +99,7 @@ async function world(t: Test, provider: 'zoom' | 'google', knobs: Partial<Knobs>
         credentials: { id: fake.clientId, secret: fake.clientSecret },
         redirectUri: REDIRECT_URI,
         timeoutMs: options.timeoutMs ?? 5000,
+        providerName: adapter.name,
         now: clock.now,
       })
       t.teardown(() => real.close())
@@ -111,11 +112,18 @@ async function world(t: Test, provider: 'zoom' | 'google', knobs: Partial<Knobs>
         ...(options.owner !== undefined && { owner: options.owner }),
         ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
         ...(options.pollMs !== undefined && { pollMs: options.pollMs }),
+        ...(options.log && { log: options.log }),
         retryAfterMs: 5000,
       })
       return { db: pdb, repo: prepo, client, manager }
     },
   }
+}
+
+/** A TokenManagerLog that keeps what it is given. */
+function memoryLog(): TokenManagerLog & { entries: { details: Record<string, unknown>; message: string }[] } {
+  const entries: { details: Record<string, unknown>; message: string }[] = []
+  return { entries, warn: (details, message) => entries.push({ details, message }) }
 }
 
 /** The access token works at the provider's API (identity endpoint). */
@@ -285,11 +293,15 @@ t.test('invalid_grant after a peer refreshed: the peer stored tokens are used', 
 t.test('token endpoint unavailable: retry, lease released, still connected, one request', async (t) => {
   t.test('503', async (t) => {
     const w = await world(t, 'zoom', { tokenStatus5xx: 503 })
-    const p = await w.proc()
+    const log = memoryLog()
+    const p = await w.proc({ log })
     const before = w.tokenCalls()
     const error = await rejectsWith(t, p.manager.accessToken(w.id), 'retry', '503')
     t.equal(error.details.retryAfterMs, 5000)
     t.equal(error.details.status, 503)
+    // The message is the user's reason (a meeting's "did not answer (…)"); the connection id goes to the log.
+    t.equal(error.message, 'Zoom answered with a server error, HTTP 503', 'a plain reason, the status said once, no internal prefix')
+    t.match(log.entries, [{ details: { connectionId: w.id, reason: error.message } }], 'the log names the connection')
     t.equal(w.tokenCalls() - before, 1, 'no second request by the same call')
     t.match(w.row(), { status: 'connected', version: 1, refresh_lease_until: 0, refresh_lease_owner: '' })
     w.fake.reset()
@@ -303,13 +315,15 @@ t.test('token endpoint unavailable: retry, lease released, still connected, one 
     const w = await world(t, 'zoom', { tokenDelayMs: 600 })
     const p = await w.proc({ timeoutMs: 200 })
     const before = w.tokenCalls()
-    await rejectsWith(t, p.manager.accessToken(w.id), 'retry', 'timeout')
+    const timedOut = await rejectsWith(t, p.manager.accessToken(w.id), 'retry', 'timeout')
+    t.equal(timedOut.message, 'Zoom did not answer within 0.2 seconds')
     t.match(w.row(), { status: 'connected', version: 1, refresh_lease_until: 0, refresh_lease_owner: '' })
     await sleep(700)
     t.equal(w.tokenCalls() - before, 1, 'not retried blindly')
     // The fake did rotate (the answer was lost): the stored refresh token is spent.
     w.fake.knobs.tokenDelayMs = 0
-    await rejectsWith(t, p.manager.accessToken(w.id), 'reauth', 'the next call')
+    const spent = await rejectsWith(t, p.manager.accessToken(w.id), 'reauth', 'the next call')
+    t.equal(spent.message, 'the provider no longer accepts the sign-in', 'said in plain words, without the connection id')
     t.match(w.row(), { status: 'needs_reconnect', status_reason: 'invalid_grant' })
     t.equal(w.tokenCalls() - before, 2)
   })

@@ -127,8 +127,8 @@ t.test('errors: a clear message, nothing stored, the previous state intact', asy
 
   await attempt(() => (fake.knobs.deny = true), /The sign-in at Zoom was cancelled/)
   await attempt(() => (fake.knobs.tokenError = 'invalid_grant'), /Zoom did not complete the sign-in: the provider refused the grant/)
-  await attempt(() => (fake.knobs.tokenStatus5xx = 503), /Zoom did not complete the sign-in: the provider&#39;s token endpoint answered 503/)
-  await attempt(() => (fake.knobs.tokenDelayMs = 2000), /Zoom did not complete the sign-in: the provider&#39;s token endpoint did not answer in time/)
+  await attempt(() => (fake.knobs.tokenStatus5xx = 503), /Zoom did not complete the sign-in: Zoom answered with a server error, HTTP 503\./)
+  await attempt(() => (fake.knobs.tokenDelayMs = 2000), /Zoom did not complete the sign-in: Zoom did not answer within 0\.5 seconds/)
   await attempt(() => (fake.knobs.dropScope = 'meeting:write:meeting'), /did not grant all permissions Video Meetings needs \(missing: meeting:write:meeting\)/)
   await attempt(() => (fake.knobs.userinfoFail = true), /Signed in at Zoom, but the account could not be read/)
   await attempt(() => {}, /does not belong to a sign-in started here/, (cb) => cb.replace(/state=[^&]+/, 'state=forged'))

@@ -67,6 +67,13 @@ interface ProviderCase {
   updateMethod: 'PATCH' | 'PUT'
   /** Rotates refresh tokens and revokes the family when a spent one is presented again (Zoom). */
   strictRotation: boolean
+  /**
+   * The error code the fake's meeting API puts in its JSON error bodies, per status, as the reason shows it
+   * ("" when it has none, or only repeats the status: Zoom's {"code": 429} is not said twice).
+   */
+  apiErrorCode: Record<429 | 500 | 503, string>
+  /** The OAuth `error` of the fake token endpoint's 5xx bodies as the reason shows it ("" when none is said). */
+  tokenErrorCode: string
 }
 
 const PROVIDERS: ProviderCase[] = [
@@ -79,6 +86,9 @@ const PROVIDERS: ProviderCase[] = [
     startsAt: (m) => Date.parse(m.start_time),
     updateMethod: 'PATCH',
     strictRotation: true,
+    apiErrorCode: { 429: '', 500: '', 503: '' },
+    // Its server_error (like Microsoft's temporarily_unavailable) only repeats "server error": not said.
+    tokenErrorCode: '',
   },
   {
     id: 'teams',
@@ -89,6 +99,8 @@ const PROVIDERS: ProviderCase[] = [
     startsAt: (m) => Date.parse(m.startDateTime),
     updateMethod: 'PATCH',
     strictRotation: false,
+    apiErrorCode: { 429: 'TooManyRequests', 500: 'generalException', 503: 'serviceNotAvailable' },
+    tokenErrorCode: '',
   },
   {
     id: 'google-meet',
@@ -99,6 +111,8 @@ const PROVIDERS: ProviderCase[] = [
     startsAt: (m) => Date.parse(m.start.dateTime),
     updateMethod: 'PATCH',
     strictRotation: false,
+    apiErrorCode: { 429: 'rateLimitExceeded', 500: 'backendError', 503: 'backendError' },
+    tokenErrorCode: 'internal_failure',
   },
   {
     id: 'webex',
@@ -109,6 +123,8 @@ const PROVIDERS: ProviderCase[] = [
     startsAt: (m) => Date.parse(m.start),
     updateMethod: 'PUT',
     strictRotation: false,
+    apiErrorCode: { 429: '', 500: '', 503: '' },
+    tokenErrorCode: '',
   },
 ]
 
@@ -122,38 +138,60 @@ interface Fault {
   hang?: boolean
   /** Retry-After the fake sends, in seconds. */
   retryAfterS?: number
-  /** The reason the page gives, as it appears in the HTML. */
-  reason: RegExp
+  /**
+   * The reason the page gives, exactly (HTML-escaped as the page has it): what happened in plain words, the HTTP
+   * status once, the provider's error code only where it has one, no internal prefix (connection ids and such).
+   */
+  reason(p: ProviderCase): RegExp
 }
 
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+/** A reason as a RegExp matching exactly that text. */
+const exactly = (text: string) => new RegExp(escapeRe(text))
+const withCode = (code: string) => (code ? `, error code ${code}` : '')
+
 const API_FAULTS: Fault[] = [
-  { name: 'hang', set: (k) => (k.apiDelayMs = HANG_MS), hang: true, reason: new RegExp(`no answer within ${TIMEOUT_MS} ms`) },
-  { name: 'connection reset', set: (k) => (k.resetConnection = 'api'), reason: /could not reach the provider[^<]*/ },
-  { name: 'garbage JSON', set: (k) => (k.apiGarbageJson = true), reason: /the provider answered 200 with a body that is not valid JSON/ },
-  { name: 'HTML error page', set: (k) => (k.apiHtmlBody = true), reason: /the provider answered 502[^<]*/ },
+  { name: 'hang', set: (k) => (k.apiDelayMs = HANG_MS), hang: true, reason: (p) => exactly(`${p.name} did not answer within 1 second`) },
+  { name: 'connection reset', set: (k) => (k.resetConnection = 'api'), reason: (p) => exactly(`${p.name} could not be reached`) },
+  { name: 'garbage JSON', set: (k) => (k.apiGarbageJson = true), reason: (p) => exactly(`${p.name} sent an answer that could not be read`) },
+  { name: 'HTML error page', set: (k) => (k.apiHtmlBody = true), reason: (p) => exactly(`${p.name} answered with an error page, HTTP 502`) },
   {
     name: '429 with Retry-After',
     set: (k) => ((k.apiStatus = 429), (k.retryAfterSeconds = RETRY_AFTER_S)),
     retryAfterS: RETRY_AFTER_S,
-    reason: /the provider answered 429[^<]*/,
+    // Zoom's body is {"code": 429, ...}: the status is said once, not "answered 429 (429)".
+    reason: (p) => exactly(`${p.name} reported too many requests, HTTP 429${withCode(p.apiErrorCode[429])}`),
   },
-  { name: '500', set: (k) => (k.apiStatus = 500), reason: /the provider answered 500[^<]*/ },
-  { name: '503', set: (k) => (k.apiStatus = 503), reason: /the provider answered 503[^<]*/ },
+  { name: '500', set: (k) => (k.apiStatus = 500), reason: (p) => exactly(`${p.name} answered with a server error, HTTP 500${withCode(p.apiErrorCode[500])}`) },
+  { name: '503', set: (k) => (k.apiStatus = 503), reason: (p) => exactly(`${p.name} answered with a server error, HTTP 503${withCode(p.apiErrorCode[503])}`) },
 ]
 
 /**
- * Token endpoint faults. An HTML page or garbage JSON from the token endpoint is reported as "could not be
- * reached" (the OAuth client cannot parse the answer, so it never sees a response): the right outcome (try
- * again), if not the most precise words.
+ * Token endpoint faults, as the admin (Configure), the user (Connect) and a refresh (the meeting's pending
+ * reason) read them. An HTML page or garbage JSON is an answer, not an unreachable provider: said as such, and
+ * still retried (a passing proxy or gateway fault).
  */
 const TOKEN_FAULTS: Fault[] = [
-  { name: 'hang', set: (k) => (k.tokenDelayMs = HANG_MS), hang: true, reason: /[^<]*token endpoint did not answer in time/ },
-  { name: 'connection reset', set: (k) => (k.resetConnection = 'token'), reason: /[^<]*token endpoint could not be reached/ },
-  { name: '500', set: (k) => (k.tokenStatus5xx = 500), reason: /[^<]*token endpoint answered 500/ },
-  { name: '503', set: (k) => (k.tokenStatus5xx = 503), reason: /[^<]*token endpoint answered 503/ },
-  { name: 'HTML error page', set: (k) => (k.tokenHtmlBody = true), reason: /[^<]*token endpoint[^<]*/ },
-  { name: 'garbage JSON', set: (k) => (k.tokenGarbageJson = true), reason: /[^<]*token endpoint[^<]*/ },
+  { name: 'hang', set: (k) => (k.tokenDelayMs = HANG_MS), hang: true, reason: (p) => exactly(`${p.name} did not answer within 1 second`) },
+  { name: 'connection reset', set: (k) => (k.resetConnection = 'token'), reason: (p) => exactly(`${p.name} could not be reached`) },
+  { name: '500', set: (k) => (k.tokenStatus5xx = 500), reason: (p) => exactly(`${p.name} answered with a server error, HTTP 500${withCode(p.tokenErrorCode)}`) },
+  { name: '503', set: (k) => (k.tokenStatus5xx = 503), reason: (p) => exactly(`${p.name} answered with a server error, HTTP 503${withCode(p.tokenErrorCode)}`) },
+  { name: 'HTML error page', set: (k) => (k.tokenHtmlBody = true), reason: (p) => exactly(`${p.name} answered with an error page, HTTP 502`) },
+  { name: 'garbage JSON', set: (k) => (k.tokenGarbageJson = true), reason: (p) => exactly(`${p.name} sent an answer that could not be read`) },
 ]
+
+/** What no reason a page gives may contain: internal prefixes, jargon, the old wording, a status said twice. */
+const NOT_SAID = [/refreshing connection/, /connection \d+/, /token endpoint/, /the provider answered/, /no answer within \d+ ms/, /\b(\d{3}) \(\1\)/]
+
+/** Every reason the page gives (after "did not answer (" or "did not complete the sign-in: ") is clean. */
+function checkClean(t: Test, what: string, body: string): void {
+  const reasons = [...body.matchAll(/(?:did not answer \(|did not complete the sign-in: )([^<]*)/g)].map((m) => m[1]!)
+  t.ok(reasons.length > 0, `${what}: the page gives a reason`)
+  for (const reason of reasons) {
+    const bad = NOT_SAID.find((re) => re.test(reason))
+    t.notOk(bad, `${what}: the reason "${reason}" is clean${bad ? ` (says ${bad})` : ''}`)
+  }
+}
 
 // ---------------------------------------------------------------------------------------------------
 // helpers
@@ -176,8 +214,6 @@ class Browser extends Client {
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!)
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-
 /**
  * The English catalog's text for `key` as it appears in a page (HTML-escaped), as a RegExp: string values are
  * literal, RegExp values stand for a variable part (e.g. a provider's error detail).
@@ -353,7 +389,8 @@ async function configureUnderTokenFaults(t: Test, w: World): Promise<void> {
     t.ok(ms <= TIMEOUT_MS + MARGIN_MS, `${what}: the callback answered in ${ms} ms (limit ${TIMEOUT_MS} + ${MARGIN_MS})`)
     t.equal(res.headers.location, CONFIGURE, `${what}: back on the Configure page`)
     const page = await admin.get(CONFIGURE)
-    t.match(page.body, said('video.error.token', { provider: provider.name, detail: fault.reason }), `${what}: the admin reads "${en['video.error.token']}" with the reason`)
+    t.match(page.body, said('video.error.token', { provider: provider.name, detail: fault.reason(provider) }), `${what}: the admin reads "${en['video.error.token']}" with the reason`)
+    checkClean(t, what, page.body)
     t.match(page.body, said('video.configure.choose', { provider: provider.name }), `${what}: the provider can be chosen again`)
     t.equal(count(app, 'SELECT COUNT(*) FROM organization_provider'), 0, `${what}: no organization configuration stored`)
     t.equal(count(app, "SELECT COUNT(*) FROM audit_log WHERE action IN ('video.connect', 'video.reconnect')"), i, `${what}: no connect recorded in the audit log`)
@@ -399,7 +436,8 @@ async function connectUnderTokenFaults(t: Test, w: World): Promise<void> {
     t.ok(ms <= TIMEOUT_MS + MARGIN_MS, `${what}: the callback answered in ${ms} ms (limit ${TIMEOUT_MS} + ${MARGIN_MS})`)
     t.equal(res.headers.location, `/follow-ups/${id}`, `${what}: back on the follow-up`)
     const page = await bob.get(`/follow-ups/${id}`)
-    t.match(page.body, said('video.error.token', { provider: provider.name, detail: fault.reason }), `${what}: Bob reads "${en['video.error.token']}" with the reason`)
+    t.match(page.body, said('video.error.token', { provider: provider.name, detail: fault.reason(provider) }), `${what}: Bob reads "${en['video.error.token']}" with the reason`)
+    checkClean(t, what, page.body)
     t.match(page.body, said('meeting.notConnected', { provider: provider.name }), `${what}: the meeting panel says to connect`)
     t.match(page.body, said('meeting.connect', { provider: provider.name }), `${what}: with a Connect button`)
     t.equal(count(app, 'SELECT COUNT(*) FROM user_connections'), 0, `${what}: no connection row stored`)
@@ -442,7 +480,8 @@ async function createUnderApiFaults(t: Test, w: World): Promise<void> {
     const page = await bob.get(`/follow-ups/${id}`)
     t.equal(page.statusCode, 200, `${what}: the follow-up page answers 200`)
     t.match(page.body, escapeHtml(title), `${what}: the page shows the follow-up`)
-    t.match(page.body, said('meeting.pendingRetry', { provider: provider.name, reason: fault.reason }), `${what}: the page says "${en['meeting.pendingRetry']}" with the reason`)
+    t.match(page.body, said('meeting.pendingRetry', { provider: provider.name, reason: fault.reason(provider) }), `${what}: the page says "${en['meeting.pendingRetry']}" with the reason`)
+    checkClean(t, what, page.body)
     t.match(page.body, said('meeting.retryNow'), `${what}: with "${en['meeting.retryNow']}"`)
     t.notMatch(page.body, said('meeting.join'), `${what}: no join link yet`)
     t.match(meetingRow(w, id), { state: 'pending' }, `${what}: the meeting is pending`)
@@ -531,11 +570,13 @@ async function changeUnderApiFaults(t: Test, w: World): Promise<void> {
         if (change === 'move') {
           checkStored(t, w, what, id, `${title} (moved)`, { start: '2030-03-05T14:00', end: '2030-03-05T15:30' })
           t.match(page.body, escapeHtml(`${title} (moved)`), `${what}: the page shows the new title`)
-          t.match(page.body, said('meeting.changePending', { provider: provider.name, reason: fault.reason }), `${what}: the page says "${en['meeting.changePending']}"`)
+          t.match(page.body, said('meeting.changePending', { provider: provider.name, reason: fault.reason(provider) }), `${what}: the page says "${en['meeting.changePending']}"`)
+          checkClean(t, what, page.body)
           t.match(page.body, `value="${escapeHtml(link)}" readonly`, `${what}: the join link stays (updates keep it)`)
         } else {
           checkStored(t, w, what, id, title, { video: '' })
-          t.match(page.body, said('meeting.cancelRetry', { provider: provider.name, reason: fault.reason }), `${what}: the page says "${en['meeting.cancelRetry']}"`)
+          t.match(page.body, said('meeting.cancelRetry', { provider: provider.name, reason: fault.reason(provider) }), `${what}: the page says "${en['meeting.cancelRetry']}"`)
+          checkClean(t, what, page.body)
           t.notMatch(page.body, said('meeting.join'), `${what}: no join link offered for a follow-up without video`)
           t.notMatch(page.body, escapeHtml(link), `${what}: the old link is not shown`)
           const ics = await bob.get(`/follow-ups/${id}/invite.ics`)
@@ -597,7 +638,8 @@ async function refreshUnderTokenFaults(t: Test, w: World): Promise<void> {
     t.ok(requestsSince(w, mark).some((r) => isTokenRequest(r.path)), `${what}: a refresh was tried`)
     const page = await bob.get(`/follow-ups/${id}`)
     t.equal(page.statusCode, 200, `${what}: the follow-up page answers 200`)
-    t.match(page.body, said('meeting.pendingRetry', { provider: provider.name, reason: fault.reason }), `${what}: the page says "${en['meeting.pendingRetry']}" with the reason`)
+    t.match(page.body, said('meeting.pendingRetry', { provider: provider.name, reason: fault.reason(provider) }), `${what}: the page says "${en['meeting.pendingRetry']}" with the reason`)
+    checkClean(t, what, page.body)
     const connection = app.db.prepare('SELECT status, refresh_lease_until FROM user_connections').get() as { status: string; refresh_lease_until: number }
     t.match(connection, { status: 'connected', refresh_lease_until: 0 }, `${what}: the connection is still connected and its refresh lease released`)
     t.equal(meetingsTitled(w, title).length, 0, `${what}: no meeting during the fault`)
