@@ -8,7 +8,7 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { tempDir } from './app.js'
 
-/** The system Chromium (scripts/ensure-chromium.mjs installs it); playwright-core brings no browser of its own. */
+/** The system Chromium (scripts/ensure-test-tools.mjs installs it); playwright-core brings no browser of its own. */
 export const CHROMIUM = '/usr/bin/chromium'
 
 const CHROMIUM_ARGS = [
