@@ -40,8 +40,26 @@ export function createMailer(deps: MailerDeps) {
     return { joinUrl: meeting.joinUrl, passcode: meeting.passcode, dialIn: meeting.dialIn, provider: deps.video.adapter(meeting.provider)?.name ?? meeting.provider }
   }
 
-  async function send(settings: EffectiveMailSettings, mail: Parameters<ReturnType<typeof createTransport>['sendMail']>[0]): Promise<SendResult> {
+  /**
+   * `onHandOff` runs synchronously once the mail server has been given the whole message and before the final
+   * "." that lets it accept the message: the message stream's 'end' listener, added before nodemailer pipes the
+   * stream into the connection, runs before the pipe ends the SMTP data stream, which is what writes the ".".
+   */
+  async function send(
+    settings: EffectiveMailSettings,
+    mail: Parameters<ReturnType<typeof createTransport>['sendMail']>[0],
+    onHandOff?: () => void,
+  ): Promise<SendResult> {
     const transport = createTransport(settings, timeouts)
+    if (onHandOff) {
+      transport.use('stream', (compiled, done) => {
+        compiled.message.processFunc((input) => {
+          input.once('end', onHandOff)
+          return input
+        })
+        done()
+      })
+    }
     try {
       const info = await transport.sendMail(mail)
       return { ok: true, transient: false, detail: String(info.response ?? 'accepted').slice(0, 300) }
@@ -75,6 +93,14 @@ export function createMailer(deps: MailerDeps) {
       html: invitation.html,
       icalEvent: { method, content: invitation.ics },
       attachments: [{ filename: message.kind === 'cancel' ? 'cancel.ics' : 'invite.ics', content: invitation.ics, contentType: `application/ics; method=${method}` }],
+    }, () => {
+      // Recorded before the server can accept the message, so a crash from here on never sends it twice.
+      try {
+        if (!outbox.handedOff(message)) log.warn({ outboxId: message.id }, 'invitation handed to the mail server after its lease was lost')
+      } catch (error) {
+        // Not recorded: a crash now would send it again (at least once), as before.
+        log.error({ err: error, outboxId: message.id }, 'could not record that an invitation was handed to the mail server')
+      }
     })
     if (result.ok) {
       outbox.markSent(message, result.detail)
@@ -89,6 +115,9 @@ export function createMailer(deps: MailerDeps) {
 
   async function runDue(limit = 20): Promise<number> {
     lastRun = now()
+    for (const message of outbox.recoverHandedOff()) {
+      log.warn({ outboxId: message.id, followUpId: message.followUpId, kind: message.kind }, 'invitation was handed to the mail server before a stop: counted as sent, not sent again')
+    }
     const due = outbox.claimDue(limit, LOCK_MS)
     for (const message of due) {
       try {

@@ -59,6 +59,9 @@ export interface QueuedInvitation {
   waiting: boolean
 }
 
+const HANDED_OFF_DETAIL =
+  'The whole message had been handed to the mail server when the app stopped, before the server answered: counted as sent, not sent again (the attendee would get it twice).'
+
 /**
  * The mail outbox. Messages are queued inside the transaction of the change that causes them, so a saved
  * change always has its mail, and a rolled-back one never does. A newer message to the same attendee about
@@ -73,16 +76,26 @@ export function createOutboxRepository(db: Db, now: () => number = Date.now) {
      VALUES (@followUpId, @userId, @recipient, @kind, @sequence, @snapshot, @state, @messageId)`,
   )
   const release = db.prepare("UPDATE outbox SET state = 'queued', next_attempt_at = 0 WHERE follow_up_id = ? AND state = 'waiting'")
+  // A 'sending' row whose lease ran out was abandoned by a worker that stopped (crash, kill -9). Without
+  // sent_at it never reached the mail server's final "." and is sent again; with sent_at it may well have
+  // arrived (the server's answer was lost with the process), so it is never sent again: see handedOff().
   const claim = db.prepare<{ now: number; lockUntil: number; limit: number }, Row>(
     `UPDATE outbox SET state = 'sending', locked_until = @lockUntil
-     WHERE id IN (SELECT id FROM outbox WHERE state IN ('queued', 'sending') AND next_attempt_at <= @now AND locked_until <= @now
+     WHERE id IN (SELECT id FROM outbox WHERE state IN ('queued', 'sending') AND sent_at IS NULL AND next_attempt_at <= @now AND locked_until <= @now
                   ORDER BY id LIMIT @limit)
      RETURNING *`,
   )
+  const recover = db.prepare<{ now: number }, Row>(
+    `UPDATE outbox SET state = 'sent', attempts = attempts + 1, last_error = '', locked_until = 0
+     WHERE state = 'sending' AND sent_at IS NOT NULL AND locked_until <= @now
+     RETURNING *`,
+  )
+  const handOff = db.prepare("UPDATE outbox SET sent_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ? AND state = 'sending'")
   const sent = db.prepare("UPDATE outbox SET state = 'sent', sent_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), attempts = attempts + 1, last_error = '', locked_until = 0 WHERE id = ? AND state = 'sending'")
-  const retry = db.prepare("UPDATE outbox SET state = 'queued', attempts = attempts + 1, last_error = ?, next_attempt_at = ?, locked_until = 0 WHERE id = ? AND state = 'sending'")
-  const failed = db.prepare("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, locked_until = 0 WHERE id = ? AND state = 'sending'")
-  const wait = db.prepare("UPDATE outbox SET state = 'waiting', locked_until = 0 WHERE id = ? AND state = 'sending'")
+  // The server answered (or never got the whole message): not handed off after all.
+  const retry = db.prepare("UPDATE outbox SET state = 'queued', attempts = attempts + 1, last_error = ?, next_attempt_at = ?, locked_until = 0, sent_at = NULL WHERE id = ? AND state = 'sending'")
+  const failed = db.prepare("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, locked_until = 0, sent_at = NULL WHERE id = ? AND state = 'sending'")
+  const wait = db.prepare("UPDATE outbox SET state = 'waiting', locked_until = 0, sent_at = NULL WHERE id = ? AND state = 'sending'")
   const attempt = db.prepare('INSERT INTO outbox_attempts (outbox_id, ok, detail) VALUES (?, ?, ?)')
   const markInvited = db.prepare('UPDATE attendees SET invited = 1 WHERE follow_up_id = ? AND email = ?')
   const latest = db.prepare<[number], Row>(
@@ -118,6 +131,28 @@ export function createOutboxRepository(db: Db, now: () => number = Date.now) {
     claimDue(limit: number, lockMs: number): OutboxMessage[] {
       const t = now()
       return claim.all({ now: t, lockUntil: t + lockMs, limit }).map(toMessage)
+    },
+    /**
+     * Call at the last moment before the final "." of the message goes to the mail server, i.e. when the
+     * server may take the message: from here on, a worker that dies before recording the server's answer
+     * leaves a message that must not be sent again (see recoverHandedOff). False: the row is not ours to send.
+     */
+    handedOff(message: OutboxMessage): boolean {
+      return handOff.run(message.id).changes === 1
+    },
+    /**
+     * Messages a stopped worker had handed to the mail server (their lease ran out): counted as sent, never
+     * sent again. An attendee may, rarely, miss one (the process died in the microseconds between recording
+     * the hand-off and writing the "."), but never gets it twice. Returns them.
+     */
+    recoverHandedOff(): OutboxMessage[] {
+      return db.transaction(() =>
+        recover.all({ now: now() }).map((row) => {
+          attempt.run(row.id, 1, HANDED_OFF_DETAIL)
+          if (row.kind === 'request' && row.follow_up_id !== null) markInvited.run(row.follow_up_id, row.recipient)
+          return toMessage(row)
+        }),
+      )()
     },
     markSent(message: OutboxMessage, detail: string): void {
       db.transaction(() => {
