@@ -120,6 +120,10 @@ export function createOutboxRepository(db: Db, now: () => number = Date.now) {
         messageId: `<${crypto.randomUUID()}@video-meetings>`,
       })
     },
+    /** An invitation not sent yet must not go out (the attendee was removed, or the follow-up deleted). */
+    withdraw(followUpId: number, recipient: string): number {
+      return supersede.run(followUpId, recipient).changes
+    },
     /** Whether this attendee has (or is being sent) an invitation, so a removal must cancel it. */
     reached(followUpId: number, recipient: string): boolean {
       return inFlight.get(followUpId, recipient)! > 0

@@ -182,6 +182,29 @@ t.test('changes send updates (same UID, higher SEQUENCE); removing an attendee c
   t.equal(smtp.mails.length, 5, 'nothing sent twice')
 })
 
+t.test('an invitation still queued is withdrawn when its attendee is removed or the follow-up deleted', async (t) => {
+  const { app, bob, smtp } = await world(t)
+  await bob.get('/follow-ups/new')
+  // Not sent yet (the worker has not run): removing Bert withdraws his invitation; Anna's is replaced.
+  const url = String((await bob.post('/follow-ups', FORM)).headers.location)
+  await bob.get(`${url}/edit`)
+  t.equal((await bob.post(url, { ...FORM, title: 'Kick-off (moved)', attendees: 'anna@extern.example' })).statusCode, 303)
+  await send(app)
+  await smtp.waitFor(1)
+  await send(app)
+  t.same(smtp.mails.map((m) => m.to[0]), ['anna@extern.example'], 'Bert hears nothing: no invitation, no cancellation for a meeting he never heard of')
+  t.match(smtp.mails[0]!.parsed.subject, /invitation: Kick-off \(moved\)/, 'Anna gets the latest version only')
+
+  // Deleted before anything went out: nobody gets an invitation for it.
+  await bob.get('/follow-ups/new')
+  const second = String((await bob.post('/follow-ups', { ...FORM, title: 'Never mind' })).headers.location)
+  t.equal((await bob.post(`${second}/delete`)).statusCode, 303)
+  await send(app)
+  await send(app)
+  t.equal(smtp.mails.length, 1, 'nothing sent for the deleted follow-up')
+  t.same(app.db.prepare("SELECT state FROM outbox WHERE state NOT IN ('sent', 'superseded')").pluck().all(), [], 'no invitation left to go out')
+})
+
 t.test('SMTP down: queued, then delivered exactly once — across a restart', async (t) => {
   const { app, bob, smtp, dataDir } = await world(t)
   const port = smtp.port

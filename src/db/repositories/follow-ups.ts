@@ -277,7 +277,7 @@ export function createFollowUpRepository(db: Db, now: () => number = Date.now, o
    * who get them, updates to everyone who already has one, cancellations to removed attendees and, on
    * delete, to everyone invited. Same UID always; SEQUENCE grows with every change that is mailed.
    */
-  const queueMail = (id: number, userId: number, mail: MailIntent, before: { row: FollowUpRow; attendees: Map<string, { invited: number }> } | null, deleting: boolean) => {
+  const queueMail = (id: number, userId: number, mail: MailIntent, before: { row: FollowUpRow; attendees: Map<string, { email: string; invited: number }> } | null, deleting: boolean) => {
     if (!outbox) return
     const row = byIdAny.get(id)!
     const attendees = attendeesOf.all(id)
@@ -292,6 +292,12 @@ export function createFollowUpRepository(db: Db, now: () => number = Date.now, o
       requests = attendees.filter((a) => a.invite === 1 && (mail.send || reached(a.email))).map((a) => a.email)
       // Nothing about the meeting changed: only people who do not have the invitation yet get it.
       if (!contentChanged) requests = requests.filter((email) => !reached(email))
+    }
+    // Whoever is no longer to be invited and was not reached yet: their queued invitation must not go out
+    // (nor does a cancellation, for a meeting they never heard of).
+    const stillInvited = new Set(deleting ? [] : attendees.filter((a) => a.invite === 1).map((a) => a.email.toLowerCase()))
+    for (const [key, attendee] of before?.attendees ?? []) {
+      if (!stillInvited.has(key) && !reached(attendee.email)) outbox.withdraw(id, attendee.email)
     }
     if (requests.length === 0 && cancels.length === 0) return
     const uid = row.ical_uid ?? `${crypto.randomUUID()}@video-meetings`
