@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js'
 import type { UserConnection, UserConnectionRepository } from '../db/repositories/user-connections.js'
 import { OAuthError, type OAuthClient, type TokenSet } from '../oauth/client.js'
 import { ProviderError } from '../providers/contract.js'
+import type { Reason } from '../providers/reason.js'
 
 export interface TokenManagerOptions {
   db: Db
@@ -61,16 +62,16 @@ const MAX_ROUNDS = 5
 const REAUTH_CODES = new Set(['interaction_required', 'consent_required', 'login_required'])
 
 /** What the user reads (meeting history) for a connection's status_reason; the code itself goes to the log. */
-const STATUS_REASONS: Record<string, string> = {
-  invalid_grant: 'the provider no longer accepts the sign-in',
-  no_refresh_token: 'the provider did not allow the sign-in to be renewed',
-  unreadable: 'the stored sign-in can no longer be read',
-  interaction_required: 'the provider wants the user to sign in again',
-  consent_required: 'the provider wants the user to sign in again',
-  login_required: 'the provider wants the user to sign in again',
+const STATUS_REASONS: Record<string, Reason> = {
+  invalid_grant: { code: 'sign_in_expired' },
+  no_refresh_token: { code: 'no_refresh_token' },
+  unreadable: { code: 'sign_in_unreadable' },
+  interaction_required: { code: 'sign_in_again' },
+  consent_required: { code: 'sign_in_again' },
+  login_required: { code: 'sign_in_again' },
 }
-const REMOVED = 'the connection was removed'
-const statusReasonText = (code: string) => STATUS_REASONS[code] ?? 'the sign-in must be renewed'
+const REMOVED: Reason = { code: 'connection_removed' }
+const statusReason = (code: string): Reason => STATUS_REASONS[code] ?? { code: 'sign_in_renew' }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
@@ -104,18 +105,18 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const log = options.log
 
   /**
-   * `why` is what the user reads; the connection id and the cause go to the log (unless `quiet`: a connection
-   * that was already flagged, asked for again).
+   * `why` is what the user reads (a reason, or a message where the OAuth error had no reason); the connection id
+   * and the cause go to the log (unless `quiet`: a connection that was already flagged, asked for again).
    */
-  function reauth(id: number, why: string, cause?: unknown, quiet = false): ProviderError {
-    if (!quiet) log?.warn({ connectionId: id, reason: why, ...(cause !== undefined && { err: cause }) }, 'the connection needs a new sign-in')
+  function reauth(id: number, why: Reason, cause?: unknown, quiet = false): ProviderError {
     const error = new ProviderError('reauth', why)
+    if (!quiet) log?.warn({ connectionId: id, reason: error.message, ...(cause !== undefined && { err: cause }) }, 'the connection needs a new sign-in')
     if (cause !== undefined) error.cause = cause
     return error
   }
-  function retry(id: number, why: string, cause?: unknown, status?: number): ProviderError {
-    log?.warn({ connectionId: id, reason: why, ...(cause !== undefined && { err: cause }) }, 'refreshing the connection did not succeed; retried later')
+  function retry(id: number, why: Reason | string, cause?: unknown, status?: number): ProviderError {
     const error = new ProviderError('retry', why, { retryAfterMs, ...(status !== undefined && { status }) })
+    log?.warn({ connectionId: id, reason: error.message, ...(cause !== undefined && { err: cause }) }, 'refreshing the connection did not succeed; retried later')
     if (cause !== undefined) error.cause = cause
     return error
   }
@@ -125,8 +126,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   function usable(id: number): { connection: UserConnection; tokens: TokenSet } {
     const snap = connections.snapshot(id)
     if (!snap) throw reauth(id, REMOVED)
-    if (snap.connection.status !== 'connected') throw reauth(id, statusReasonText(snap.connection.statusReason), undefined, true)
-    if (!snap.tokens) throw reauth(id, STATUS_REASONS.unreadable!)
+    if (snap.connection.status !== 'connected') throw reauth(id, statusReason(snap.connection.statusReason), undefined, true)
+    if (!snap.tokens) throw reauth(id, statusReason('unreadable'))
     return { connection: snap.connection, tokens: snap.tokens }
   }
 
@@ -147,12 +148,12 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       const { connection, tokens } = usable(id)
       if (good(tokens)) return tokens.accessToken
       if (!tokens.refreshToken) {
-        if (connections.markNeedsReconnect(id, 'no_refresh_token', { ifVersion: connection.version })) throw reauth(id, STATUS_REASONS.no_refresh_token!)
+        if (connections.markNeedsReconnect(id, 'no_refresh_token', { ifVersion: connection.version })) throw reauth(id, statusReason('no_refresh_token'))
         continue
       }
       if (!client) {
         log?.warn({ connectionId: id, provider: connection.provider }, 'the provider has no client credentials')
-        throw new ProviderError('fail', 'the app is not set up for this provider yet: an administrator must enter its client credentials')
+        throw new ProviderError('fail', { code: 'not_set_up' })
       }
       const lease = acquireLease.get(now() + leaseMs, owner, id, now())
       if (!lease) {
@@ -173,7 +174,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       }
       if (spent.kind === 'token') return spent.token
     }
-    throw retry(id, 'the sign-in kept changing while it was being renewed')
+    throw retry(id, { code: 'renew_conflict' })
   }
 
   /** One refresh request with the lease held. Never retried here: an answer may have been lost. */
@@ -189,16 +190,17 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         const current = peek.get(id)
         if (!current) throw reauth(id, REMOVED)
         if (current.version === connection.version && connections.markNeedsReconnect(id, error.details.error ?? 'invalid_grant', { ifVersion: connection.version })) {
-          throw reauth(id, statusReasonText(error.details.error ?? 'invalid_grant'), error)
+          throw reauth(id, statusReason(error.details.error ?? 'invalid_grant'), error)
         }
         releaseLease.run(id, owner)
         return { kind: 'changed' }
       }
       releaseLease.run(id, owner)
-      // The OAuth client's message is already the user's reason ("Zoom did not answer within 10 seconds").
-      if (error.kind === 'unavailable') throw retry(id, error.message, error, error.details.status)
+      // The OAuth client's reason is already the user's ("Zoom did not answer within 10 seconds").
+      if (error.kind === 'unavailable') throw retry(id, error.reason ?? error.message, error, error.details.status)
       log?.warn({ connectionId: id, err: error }, 'the token endpoint refused the refresh')
-      const failure = new ProviderError('fail', error.message, { ...(error.details.status !== undefined && { status: error.details.status }), ...(error.details.error && { code: error.details.error }) })
+      const details = { ...(error.details.status !== undefined && { status: error.details.status }), ...(error.details.error && { code: error.details.error }) }
+      const failure = new ProviderError('fail', error.message, details, error.reason)
       failure.cause = error
       throw failure
     }
@@ -220,11 +222,11 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       if (!row) throw reauth(id, REMOVED)
       if (row.version !== version) return
       // Released without a change: that refresh failed (token endpoint unavailable); don't pile on.
-      if (row.refresh_lease_owner === '') throw retry(id, 'renewing the sign-in did not complete')
+      if (row.refresh_lease_owner === '') throw retry(id, { code: 'renew_incomplete' })
       // Its holder vanished (lease expired): the caller may take the lease over.
       if (row.refresh_lease_until < now()) return
     }
-    throw retry(id, 'renewing the sign-in took too long')
+    throw retry(id, { code: 'renew_slow' })
   }
 
   return {

@@ -9,6 +9,7 @@ import { createOAuthClient, OAuthError, type ClientCredentials, type OAuthClient
 import { ProviderError, type ProviderAdapter, type ProviderEndpoints, type ProviderId, type ProviderSettings, type Text } from '../providers/contract.js'
 import { resolveEndpoints, type OAuthProviderId } from '../providers/endpoints.js'
 import { createApiClient } from '../providers/http.js'
+import type { Reason } from '../providers/reason.js'
 import { Vault, VaultError } from '../security/vault.js'
 import { newPkce, newState } from './pkce.js'
 
@@ -23,9 +24,10 @@ export type ConnectFailure =
   | { reason: 'state'; problem: StateProblem | 'missing' }
   | { reason: 'issuer' }
   | { reason: 'provider_error'; error: string }
-  | { reason: 'token'; detail: string }
+  /** `detail`: the OAuth error's reason (providers/reason.ts), or its message where it has none. */
+  | { reason: 'token'; detail: Reason | string }
   | { reason: 'scope'; missing: string[] }
-  | { reason: 'userinfo'; detail: string }
+  | { reason: 'userinfo'; detail: Reason | string }
   | { reason: 'account'; message: Text }
   | { reason: 'not_set_up' }
   | { reason: 'already_configured'; provider: string }
@@ -279,7 +281,7 @@ export function createVideoService(deps: VideoServiceDeps) {
       try {
         exchange = await client.exchangeCode(query.code, verifier)
       } catch (error) {
-        if (error instanceof OAuthError) return failed({ reason: 'token', detail: error.message })
+        if (error instanceof OAuthError) return failed({ reason: 'token', detail: error.reason ?? error.message })
         throw error
       }
       const missing = missingScopes(p.oauth.requiredScopes, exchange.tokens.scope)
@@ -289,7 +291,7 @@ export function createVideoService(deps: VideoServiceDeps) {
         identity = await p.identity(api(id, exchange.tokens.accessToken), endpoints(id), exchange.response)
       } catch (error) {
         if (error instanceof ProviderError && error.details.userMessage) return failed({ reason: 'account', message: error.details.userMessage })
-        if (error instanceof ProviderError) return failed({ reason: 'userinfo', detail: error.message })
+        if (error instanceof ProviderError) return failed({ reason: 'userinfo', detail: error.reason ?? error.message })
         throw error
       }
       if (pending.purpose === 'user') {

@@ -5,6 +5,7 @@ import type { FollowUp, FollowUpRepository } from '../db/repositories/follow-ups
 import type { Job, JobRepository } from '../db/repositories/jobs.js'
 import type { UserConnectionRepository } from '../db/repositories/user-connections.js'
 import { ProviderError, type ApiClient, type MeetingInput, type MeetingRef, type ProviderAdapter } from '../providers/contract.js'
+import { encodeReason, storedReason } from '../providers/reason.js'
 
 export const SYNC_JOB = 'meeting.sync'
 const LOCK_MS = 120_000
@@ -12,6 +13,8 @@ const LOCK_MS = 120_000
 export const MAX_ATTEMPTS = 14
 /** A meeting that waits for its user's (re)connection is looked at again after this long anyway. */
 const BLOCKED_RECHECK_MS = 6 * 3600 * 1000
+/** The job reason of Google's asynchronous conference creation: looked at again soon, without backoff. */
+const CONFERENCE_PENDING = 'conference pending'
 
 /** For providers without sign-in (Jitsi): there is no API, and an adapter that tried to use one is a bug. */
 const NO_API: ApiClient = {
@@ -22,7 +25,11 @@ const NO_API: ApiClient = {
 
 export type SyncOutcome =
   | { kind: 'done' }
-  | { kind: 'retry'; afterMs: number; reason: string }
+  /**
+   * `reason` in English, for the job row and the logs; `stored` is what the meeting and its history keep for the
+   * pages (a structured reason, see providers/reason.ts).
+   */
+  | { kind: 'retry'; afterMs: number; reason: string; stored: string }
   /** Waiting for the user: not connected yet, or the connection needs a new sign-in. */
   | { kind: 'blocked'; reason: 'not_connected' | 'needs_reconnect' }
 
@@ -154,7 +161,7 @@ export function createMeetingSync(deps: MeetingSyncDeps) {
     if (ref.joinUrl && ref.joinUrl !== meeting.joinUrl) deps.onMeetingChanged?.(f.id)
     else if (meeting.syncedVersion < f.version) deps.onMeetingChanged?.(f.id)
     // Google creates the conference asynchronously: look again shortly.
-    return ref.pending ? { kind: 'retry', afterMs: 5_000, reason: 'conference pending' } : { kind: 'done' }
+    return ref.pending ? { kind: 'retry', afterMs: 5_000, reason: CONFERENCE_PENDING, stored: encodeReason({ code: 'conference_pending', provider: adapter.name }) } : { kind: 'done' }
   }
 
   async function runJob(job: Job): Promise<SyncOutcome> {
@@ -168,12 +175,14 @@ export function createMeetingSync(deps: MeetingSyncDeps) {
     if (outcome.kind === 'done') jobs.complete(job)
     else if (outcome.kind === 'blocked') jobs.retry(job, now() + BLOCKED_RECHECK_MS, outcome.reason)
     else if (job.attempts + 1 >= MAX_ATTEMPTS) {
-      followUps.setMeetingState(followUpId, 'failed', `gave_up: ${outcome.reason}`)
-      followUps.recordEvent(followUpId, 'meeting.failed', outcome.reason)
+      // The last reason is the one shown with the failure (the log keeps that it was given up).
+      log.warn({ followUpId, attempts: job.attempts + 1, reason: outcome.reason }, 'meeting sync gave up')
+      followUps.setMeetingState(followUpId, 'failed', outcome.stored)
+      followUps.recordEvent(followUpId, 'meeting.failed', outcome.stored)
       jobs.complete(job)
     } else {
-      jobs.retry(job, now() + Math.max(outcome.afterMs, outcome.reason === 'conference pending' ? 0 : backoffMs(job.attempts)), outcome.reason)
-      followUps.recordEvent(followUpId, 'meeting.retry', outcome.reason)
+      jobs.retry(job, now() + Math.max(outcome.afterMs, outcome.reason === CONFERENCE_PENDING ? 0 : backoffMs(job.attempts)), outcome.reason)
+      followUps.recordEvent(followUpId, 'meeting.retry', outcome.stored)
     }
     return outcome
   }
@@ -181,22 +190,24 @@ export function createMeetingSync(deps: MeetingSyncDeps) {
   function classify(followUpId: number, error: unknown): SyncOutcome {
     if (!(error instanceof ProviderError)) {
       log.error({ err: error, followUpId }, 'meeting sync failed unexpectedly')
-      return { kind: 'retry', afterMs: 60_000, reason: 'internal error' }
+      return { kind: 'retry', afterMs: 60_000, reason: 'internal error', stored: encodeReason({ code: 'internal_error' }) }
     }
     const f = followUps.getAny(followUpId)
+    // What the pages show, in the reader's language; the English message stays for the job row and the logs.
+    const stored = storedReason(error)
     if (error.kind === 'retry') {
       const m = f?.meeting
-      if (m && !m.externalId && f.video && !f.deleted) followUps.setMeetingState(followUpId, 'pending', error.message)
+      if (m && !m.externalId && f.video && !f.deleted) followUps.setMeetingState(followUpId, 'pending', stored)
       // A change (move, video off) that waits for the provider: the meeting keeps its state and link, and says why.
-      else if (m?.externalId && (m.state === 'ready' || m.state === 'pending')) followUps.setMeetingState(followUpId, m.state, error.message)
-      return { kind: 'retry', afterMs: error.details.retryAfterMs ?? 0, reason: error.message }
+      else if (m?.externalId && (m.state === 'ready' || m.state === 'pending')) followUps.setMeetingState(followUpId, m.state, stored)
+      return { kind: 'retry', afterMs: error.details.retryAfterMs ?? 0, reason: error.message, stored }
     }
     if (error.kind === 'reauth') {
       const connectionId = f?.meeting?.connectionId ?? (f ? connections.findForUser(f.userId, f.meeting?.provider ?? '')?.id : undefined)
       // Keep the reason the connection already has (e.g. 'unreadable', 'invalid_grant'): it is the precise one.
       if (connectionId && connections.get(connectionId)?.status === 'connected') connections.markNeedsReconnect(connectionId, error.details.code ?? 'rejected')
-      followUps.setMeetingState(followUpId, 'needs_reconnect', error.message)
-      followUps.recordEvent(followUpId, 'meeting.needs_reconnect', error.message)
+      followUps.setMeetingState(followUpId, 'needs_reconnect', stored)
+      followUps.recordEvent(followUpId, 'meeting.needs_reconnect', stored)
       return { kind: 'blocked', reason: 'needs_reconnect' }
     }
     if (error.kind === 'not_found' && f?.meeting?.externalId) {
@@ -204,8 +215,8 @@ export function createMeetingSync(deps: MeetingSyncDeps) {
       followUps.setMeetingState(followUpId, 'failed', 'meeting_missing')
       return { kind: 'done' }
     }
-    followUps.setMeetingState(followUpId, 'failed', error.message)
-    followUps.recordEvent(followUpId, 'meeting.failed', error.message)
+    followUps.setMeetingState(followUpId, 'failed', stored)
+    followUps.recordEvent(followUpId, 'meeting.failed', stored)
     return { kind: 'done' }
   }
 

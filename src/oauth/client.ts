@@ -1,7 +1,7 @@
 import Fastify from 'fastify'
 import type { OAuth2Namespace } from '@fastify/oauth2'
 import type { OAuthSpec, ProviderEndpoints } from '../providers/contract.js'
-import { durationText } from '../providers/http.js'
+import { englishReason, secondsOf, type Reason } from '../providers/reason.js'
 
 /** What the app keeps of a token response. `raw` keeps non-secret fields (id_token claims are read once). */
 export interface TokenSet {
@@ -24,15 +24,20 @@ export type OAuthErrorKind =
   | 'refused'
 
 export class OAuthError extends Error {
+  /** Why, as data (see providers/reason.ts): what users read, in their language. */
+  readonly reason: Reason | undefined
+
   constructor(
     readonly kind: OAuthErrorKind,
-    message: string,
+    /** The reason (the message is its English rendering), or a message of its own. */
+    why: string | Reason,
     readonly details: { status?: number; error?: string; description?: string } = {},
-    /** The low-level error (socket, parser) for the logs; the message is what users read. */
+    /** The low-level error (socket, parser) for the logs; the reason is what users read. */
     options?: { cause?: unknown },
   ) {
-    super(message, options)
+    super(typeof why === 'string' ? why : englishReason(why), options)
     this.name = 'OAuthError'
+    this.reason = typeof why === 'string' ? undefined : why
   }
 }
 
@@ -59,9 +64,9 @@ type BoomLike = {
 
 /**
  * Boom errors from simple-oauth2 (under @fastify/oauth2, HTTP by Wreck with strict JSON) carry the token
- * endpoint's status and body. The message is a sentence fragment users read ("{provider} did not complete the
- * sign-in: …", "did not answer (…)"): plain words, the HTTP status once, nothing internal. The Boom error
- * stays on `cause` for the logs.
+ * endpoint's status and body. The reason is what users read, in their language ("{provider} did not complete the
+ * sign-in: …", "Video link pending: …"): plain words, the HTTP status once, nothing internal. The message is its
+ * English rendering; the Boom error stays on `cause` for the logs.
  *
  * What Wreck throws:
  * - no answer: 504 "Client request timeout", or 502 "Client request error" (refused, reset, DNS) with the socket
@@ -70,28 +75,28 @@ type BoomLike = {
  *   JSON does not parse, 408 when the body did not arrive in time, 500 when the connection broke off mid-body;
  * - a JSON answer with status ≥ 400: data.isResponseError, data.payload the parsed body.
  */
-function toOAuthError(error: unknown, who: string, timeoutMs: number): OAuthError {
+function toOAuthError(error: unknown, who: Who, timeoutMs: number): OAuthError {
   const e = error as BoomLike
   const boomStatus = e?.output?.statusCode
   const data = e?.data && typeof e.data === 'object' ? e.data : undefined
   const cause = { cause: error }
-  const timedOut = () => new OAuthError('unavailable', `${who} did not answer within ${durationText(timeoutMs)}`, {}, cause)
+  const timedOut = () => new OAuthError('unavailable', { code: 'timeout', ...who, seconds: secondsOf(timeoutMs) }, {}, cause)
 
   if (!data?.isResponseError) {
     const status = typeof data?.res?.statusCode === 'number' ? data.res.statusCode : undefined
     if (status === undefined) {
       // No answer at all.
       if (boomStatus === 504 || /time-?out/i.test(e?.message ?? '')) return timedOut()
-      return new OAuthError('unavailable', `${who} could not be reached`, {}, cause)
+      return new OAuthError('unavailable', { code: 'unreachable', ...who }, {}, cause)
     }
     // An answer came, but not one that can be read: retried, it may well be a passing proxy or gateway fault.
     const details = { status }
     if (boomStatus === 408) return timedOut()
-    if (boomStatus === 500) return new OAuthError('unavailable', `the connection to ${who} broke off during its answer`, details, cause)
-    if (status < 400) return new OAuthError('unavailable', `${who} sent an answer that could not be read`, details, cause)
+    if (boomStatus === 500) return new OAuthError('unavailable', { code: 'broken_off', ...who }, details, cause)
+    if (status < 400) return new OAuthError('unavailable', { code: 'unreadable', ...who }, details, cause)
     const html = /html/i.test(String(data?.res?.headers?.['content-type'] ?? ''))
-    const what = html ? 'answered with an error page' : status === 429 ? 'reported too many requests' : status >= 500 ? 'answered with a server error' : 'answered with an error that could not be read'
-    return new OAuthError('unavailable', `${who} ${what}, HTTP ${status}`, details, cause)
+    const what = html ? 'error_page' : status === 429 ? 'too_many_requests' : status >= 500 ? 'server_error' : 'error_unreadable'
+    return new OAuthError('unavailable', { code: what, ...who, status }, details, cause)
   }
 
   const status = boomStatus
@@ -108,20 +113,25 @@ function toOAuthError(error: unknown, who: string, timeoutMs: number): OAuthErro
   const code = typeof body?.error === 'string' ? body.error : undefined
   const description = typeof body?.error_description === 'string' ? body.error_description.slice(0, 300) : undefined
   const details = { ...(status !== undefined && { status }), ...(code && { error: code }), ...(description && { description }) }
-  if (code === 'invalid_grant') return new OAuthError('invalid_grant', `the provider refused the grant (invalid_grant${description ? `: ${description}` : ''})`, details, cause)
-  if (code === 'invalid_client' || code === 'unauthorized_client') return new OAuthError('invalid_client', `the provider refused the app's client credentials (${code})`, details, cause)
+  // Said as "the provider refused …" (no name), as they always were.
+  if (code === 'invalid_grant') return new OAuthError('invalid_grant', { code: 'grant_refused', errorCode: code, ...(description && { description }) }, details, cause)
+  if (code === 'invalid_client' || code === 'unauthorized_client') return new OAuthError('invalid_client', { code: 'client_refused', errorCode: code }, details, cause)
   // RFC 6749's own server_error / temporarily_unavailable only repeat "server error": said once.
   const saysMore = code !== undefined && code !== String(status) && code !== 'server_error' && code !== 'temporarily_unavailable'
-  const http = `HTTP ${status ?? 'status unknown'}${saysMore ? `, error code ${code}` : ''}`
-  if (status === 429) return new OAuthError('unavailable', `${who} reported too many requests, ${http}`, details, cause)
-  if (status === 408) return new OAuthError('unavailable', `${who} asked to try again later, ${http}`, details, cause)
-  if (!status || status >= 500) return new OAuthError('unavailable', `${who} answered with a server error, ${http}`, details, cause)
-  return new OAuthError('refused', `${who} refused the token request, ${http}`, details, cause)
+  const http = { ...(status !== undefined && { status }), ...(saysMore && { errorCode: code }) }
+  const said = (what: Reason['code']): Reason => ({ code: what, ...who, ...http })
+  if (status === 429) return new OAuthError('unavailable', said('too_many_requests'), details, cause)
+  if (status === 408) return new OAuthError('unavailable', said('try_later'), details, cause)
+  if (!status || status >= 500) return new OAuthError('unavailable', said('server_error'), details, cause)
+  return new OAuthError('refused', said('token_refused'), details, cause)
 }
 
-function toTokenSet(token: Record<string, unknown>, now: number, previousRefreshToken: string | null, who: string): TokenSet {
+/** The provider as reasons name it: { provider: 'Zoom' }, or nothing ("the provider"). */
+type Who = { provider?: string }
+
+function toTokenSet(token: Record<string, unknown>, now: number, previousRefreshToken: string | null, who: Who): TokenSet {
   const accessToken = token.access_token
-  if (typeof accessToken !== 'string' || !accessToken) throw new OAuthError('unavailable', `${who} answered without an access token`)
+  if (typeof accessToken !== 'string' || !accessToken) throw new OAuthError('unavailable', { code: 'no_access_token', ...who })
   const expiresIn = Number(token.expires_in)
   return {
     accessToken,
@@ -161,7 +171,7 @@ export interface OAuthClientOptions {
 export async function createOAuthClient(options: OAuthClientOptions): Promise<OAuthClient & { close(): Promise<void> }> {
   const { spec, endpoints, credentials, redirectUri, timeoutMs } = options
   const now = options.now ?? Date.now
-  const who = options.providerName || 'the provider'
+  const who: Who = options.providerName ? { provider: options.providerName } : {}
   const fail = (error: unknown) => (error instanceof OAuthError ? error : toOAuthError(error, who, timeoutMs))
   // Loaded on first use, not at start-up: @fastify/oauth2 brings simple-oauth2 and joi, about a tenth of the
   // server's start-up time, and most starts never talk to a provider before the first sign-in.

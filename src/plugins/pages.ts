@@ -7,6 +7,7 @@ import { translator, languageFromHeader } from '../i18n/index.js'
 import { csrfToken, CSRF_FIELD } from './csrf.js'
 import { compress, MIN_COMPRESS_BYTES, preferredEncoding } from './compression.js'
 import { viewsDir } from '../paths.js'
+import { reasonText } from '../providers/reason.js'
 
 export interface RenderOptions {
   status?: number
@@ -110,6 +111,8 @@ export const pagesPlugin = fp(
           csrfField: CSRF_FIELD,
           asset: app.asset,
           dateTimeFormat,
+          // A stored provider-failure reason in the reader's words: it.reasonText(it.t, stored, it.lang).
+          reasonText,
           path: request.url.split('?', 1)[0],
           flash,
           errors: {},

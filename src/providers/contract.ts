@@ -3,6 +3,7 @@
  * one module that exports a ProviderAdapter and listing it in registry.ts; nothing else changes.
  */
 import type { Language } from '../db/repositories/users.js'
+import { englishReason, type Reason } from './reason.js'
 
 export type ProviderId = 'zoom' | 'teams' | 'google-meet' | 'webex' | 'jitsi' | 'sandbox'
 export const PROVIDER_IDS: readonly ProviderId[] = ['zoom', 'teams', 'google-meet', 'webex', 'jitsi', 'sandbox']
@@ -94,13 +95,25 @@ export type ProviderErrorKind =
   | 'fail'
 
 export class ProviderError extends Error {
+  /**
+   * Why, as data (see reason.ts): what users read, in their language. Absent for the few errors that only have
+   * an English message, which is then shown as it is.
+   */
+  readonly reason: Reason | undefined
+
+  /**
+   * `why` is the reason (the message is its English rendering) or, for logs only, a message of its own; a message
+   * can still come with a reason for the users (`reason`).
+   */
   constructor(
     readonly kind: ProviderErrorKind,
-    message: string,
+    why: string | Reason,
     readonly details: { status?: number; code?: string; retryAfterMs?: number; userMessage?: Text } = {},
+    reason?: Reason,
   ) {
-    super(message)
+    super(typeof why === 'string' ? why : englishReason(why))
     this.name = 'ProviderError'
+    this.reason = typeof why === 'string' ? reason : why
   }
 }
 

@@ -47,9 +47,9 @@ const MSG = {
  */
 function refine(error: ProviderError): ProviderError {
   const code = error.details.code
-  if (code !== undefined && SCOPE_MISSING.has(code)) return new ProviderError('reauth', error.message, { ...error.details, userMessage: MSG.scopeMissing })
+  if (code !== undefined && SCOPE_MISSING.has(code)) return new ProviderError('reauth', error.message, { ...error.details, userMessage: MSG.scopeMissing }, error.reason)
   if (code !== undefined && RATE_LIMITED.has(code) && error.kind !== 'retry') {
-    return new ProviderError('retry', error.message, { ...error.details, retryAfterMs: error.details.retryAfterMs ?? 30_000 })
+    return new ProviderError('retry', error.message, { ...error.details, retryAfterMs: error.details.retryAfterMs ?? 30_000 }, error.reason)
   }
   return error
 }
@@ -63,8 +63,8 @@ interface ConferenceState {
 
 function conferenceOf(event: Record<string, unknown>, fallbackId?: string): ConferenceState {
   const externalId = str(event.id) ?? fallbackId
-  if (!externalId) throw new ProviderError('retry', 'Google answered without an event id')
-  if (event.status === 'cancelled') throw new ProviderError('not_found', 'the calendar event was deleted', { status: 410 })
+  if (!externalId) throw new ProviderError('retry', 'Google answered without an event id', {}, { code: 'incomplete_answer', provider: 'Google Meet' })
+  if (event.status === 'cancelled') throw new ProviderError('not_found', { code: 'event_deleted' }, { status: 410 })
   const conference = obj(event.conferenceData)
   const statusCode = str(obj(obj(conference.createRequest).status).statusCode)
   const entryPoints = arr(conference.entryPoints).map(obj)
@@ -84,10 +84,10 @@ function conferenceOf(event: Record<string, unknown>, fallbackId?: string): Conf
 }
 
 function toRef(state: ConferenceState, fallback?: MeetingRef): MeetingRef {
-  if (state.status === 'failure') throw new ProviderError('fail', 'Google could not create the Meet conference (statusCode failure)', { userMessage: MSG.conferenceFailed })
+  if (state.status === 'failure') throw new ProviderError('fail', 'Google could not create the Meet conference (statusCode failure)', { userMessage: MSG.conferenceFailed }, { code: 'conference_failed', provider: 'Google Meet' })
   if (state.status === 'pending') return { externalId: state.externalId, joinUrl: fallback?.joinUrl ?? '', pending: true }
   const joinUrl = state.joinUrl || fallback?.joinUrl
-  if (!joinUrl) throw new ProviderError('fail', 'the calendar event has no Google Meet conference', { userMessage: MSG.conferenceFailed })
+  if (!joinUrl) throw new ProviderError('fail', 'the calendar event has no Google Meet conference', { userMessage: MSG.conferenceFailed }, { code: 'conference_failed', provider: 'Google Meet' })
   return { externalId: state.externalId, joinUrl, ...(state.dialIn.length > 0 && { dialIn: state.dialIn }) }
 }
 
@@ -153,7 +153,7 @@ export function createGoogleMeetProvider(options: GoogleMeetOptions = {}): Provi
     async identity(api, endpoints) {
       const me = bodyOf(await call(() => api.request('GET', endpoints.userinfoUrl), refine), 'user')
       const sub = str(me.sub)
-      if (!sub) throw new ProviderError('retry', 'Google answered userinfo without sub')
+      if (!sub) throw new ProviderError('retry', 'Google answered userinfo without sub', {}, { code: 'incomplete_answer', provider: 'Google Meet' })
       const email = str(me.email)
       return { accountId: sub, name: str(me.name) ?? email ?? sub, ...(email && { email }) }
     },

@@ -1,4 +1,6 @@
 import { ProviderError, type ApiClient } from './contract.js'
+import { secondsOf, type Reason } from './reason.js'
+import { translator } from '../i18n/index.js'
 
 export interface HttpOptions {
   timeoutMs: number
@@ -16,11 +18,11 @@ export function retryAfterMs(header: string | null, fallbackMs = 30_000): number
   return Number.isFinite(ms) ? Math.min(Math.max(ms, 1000), 3_600_000) : fallbackMs
 }
 
-/** A timeout in words for messages: "1 second", "0.5 seconds", "30 seconds". */
+/** A timeout in English words, as reasons say it: "1 second", "0.5 seconds", "30 seconds". */
 export function durationText(ms: number): string {
-  const seconds = Number((ms / 1000).toFixed(2))
-  if (seconds <= 0) return `${ms} milliseconds`
-  return `${seconds} second${seconds === 1 ? '' : 's'}`
+  const seconds = secondsOf(ms)
+  const t = translator('en')
+  return seconds === 1 ? t('reason.seconds.one') : t('reason.seconds.other', { seconds })
 }
 
 function errorCode(body: unknown): string | undefined {
@@ -35,19 +37,21 @@ function errorCode(body: unknown): string | undefined {
 }
 
 /**
- * Calls a provider with a bounded timeout and turns every failure into a classified ProviderError. Its message is
- * a sentence fragment users read ("Video link pending: Zoom did not answer (…)", "…at Zoom: …"): plain words, the
- * HTTP status once, the provider's error code only when it adds something, and nothing internal (the socket
- * error stays on `cause`, for the logs).
+ * Calls a provider with a bounded timeout and turns every failure into a classified ProviderError. Its reason
+ * (reason.ts) is what users read, in their language ("Video link pending: Zoom did not answer within 1 second.",
+ * "…at Zoom: …"): plain words, the HTTP status once, the provider's error code only when it adds something, and
+ * nothing internal (the socket error stays on `cause`, for the logs). The message is its English rendering.
  */
 export async function providerFetch(url: string, init: RequestInit, options: HttpOptions): Promise<{ status: number; headers: Headers; body: unknown }> {
-  const who = options.providerName || 'the provider'
+  // Unnamed (tests, tools): "the provider".
+  const who = options.providerName ? { provider: options.providerName } : {}
+  const timedOut = (): Reason => ({ code: 'timeout', ...who, seconds: secondsOf(options.timeoutMs) })
   let res: Response
   try {
     res = await (options.fetch ?? fetch)(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs) })
   } catch (error) {
     const timeout = (error as Error)?.name === 'TimeoutError' || (error as Error)?.name === 'AbortError'
-    const failure = new ProviderError('retry', timeout ? `${who} did not answer within ${durationText(options.timeoutMs)}` : `${who} could not be reached`)
+    const failure = new ProviderError('retry', timeout ? timedOut() : { code: 'unreachable', ...who })
     failure.cause = error
     throw failure
   }
@@ -57,7 +61,7 @@ export async function providerFetch(url: string, init: RequestInit, options: Htt
   } catch (error) {
     // The status line came, the body did not (timeout or the connection broke off): the answer is lost.
     const timeout = (error as Error)?.name === 'TimeoutError' || (error as Error)?.name === 'AbortError'
-    const failure = new ProviderError('retry', timeout ? `${who} did not answer within ${durationText(options.timeoutMs)}` : `the connection to ${who} broke off during its answer`, { status: res.status })
+    const failure = new ProviderError('retry', timeout ? timedOut() : { code: 'broken_off', ...who }, { status: res.status })
     failure.cause = error
     throw failure
   }
@@ -76,23 +80,23 @@ export async function providerFetch(url: string, init: RequestInit, options: Htt
       unreadable = true
     }
   }
-  if (res.ok && unreadable) throw new ProviderError('retry', `${who} sent an answer that could not be read`, { status: res.status })
+  if (res.ok && unreadable) throw new ProviderError('retry', { code: 'unreadable', ...who }, { status: res.status })
   if (res.ok) return { status: res.status, headers: res.headers, body }
   const code = errorCode(body)
   const details = { status: res.status, ...(code !== undefined && { code }) }
   // Zoom repeats the status as its code ({"code": 429}): said once.
-  const http = `HTTP ${res.status}${code !== undefined && code !== String(res.status) ? `, error code ${code}` : ''}`
+  const http = { status: res.status, ...(code !== undefined && code !== String(res.status) && { errorCode: code }) }
+  const said = (what: Reason['code']): Reason => ({ code: what, ...who, ...http })
   // An error page from a proxy or gateway says nothing more than its status; other bodies say the status's meaning.
-  const page = unreadable && /html/i.test(type) ? `${who} answered with an error page, ${http}` : undefined
-  if (res.status === 401) throw new ProviderError('reauth', page ?? `${who} no longer accepts the sign-in, ${http}`, details)
-  if (res.status === 404 || res.status === 410) throw new ProviderError('not_found', page ?? `${who} answered that it does not exist, ${http}`, details)
+  const page = unreadable && /html/i.test(type) ? said('error_page') : undefined
+  if (res.status === 401) throw new ProviderError('reauth', page ?? said('reauth'), details)
+  if (res.status === 404 || res.status === 410) throw new ProviderError('not_found', page ?? said('not_found'), details)
   if (res.status === 408 || res.status === 425 || res.status === 429 || res.status >= 500) {
-    const message =
-      page ?? (res.status === 429 ? `${who} reported too many requests, ${http}` : res.status >= 500 ? `${who} answered with a server error, ${http}` : `${who} asked to try again later, ${http}`)
-    throw new ProviderError('retry', message, { ...details, retryAfterMs: retryAfterMs(res.headers.get('retry-after')) })
+    const reason = page ?? said(res.status === 429 ? 'too_many_requests' : res.status >= 500 ? 'server_error' : 'try_later')
+    throw new ProviderError('retry', reason, { ...details, retryAfterMs: retryAfterMs(res.headers.get('retry-after')) })
   }
-  if (res.status >= 300 && res.status < 400) throw new ProviderError('retry', `${who} redirected instead of answering, HTTP ${res.status}`, details)
-  throw new ProviderError('fail', page ?? (unreadable ? `${who} answered with an error that could not be read, ${http}` : `${who} refused the request, ${http}`), details)
+  if (res.status >= 300 && res.status < 400) throw new ProviderError('retry', { code: 'redirected', ...who, status: res.status }, details)
+  throw new ProviderError('fail', page ?? said(unreadable ? 'error_unreadable' : 'refused'), details)
 }
 
 /** An ApiClient for one access token. */

@@ -46,7 +46,7 @@ interface SandboxMeeting {
 function toRef(body: unknown): MeetingRef {
   const meeting = body as Partial<SandboxMeeting> | null
   if (!meeting || typeof meeting.id !== 'string' || typeof meeting.joinUrl !== 'string') {
-    throw new ProviderError('retry', 'the sandbox answered without a meeting id and join link')
+    throw new ProviderError('retry', 'the sandbox answered without a meeting id and join link', {}, { code: 'incomplete_answer', provider: 'Sandbox' })
   }
   return {
     externalId: meeting.id,
@@ -121,7 +121,7 @@ export function createSandboxProvider(issuer: string): ProviderAdapter {
     },
     async identity(api: ApiClient, endpoints): Promise<Identity> {
       const { body } = await api.request<{ id?: unknown; name?: unknown; email?: unknown }>('GET', endpoints.userinfoUrl)
-      if (!body || typeof body.id !== 'string' || !body.id) throw new ProviderError('retry', 'the sandbox answered without an account id')
+      if (!body || typeof body.id !== 'string' || !body.id) throw new ProviderError('retry', 'the sandbox answered without an account id', {}, { code: 'incomplete_answer', provider: 'Sandbox' })
       const email = typeof body.email === 'string' && body.email ? body.email : undefined
       const name = typeof body.name === 'string' && body.name ? body.name : (email ?? body.id)
       return { accountId: body.id, name, ...(email && { email }) }

@@ -123,7 +123,7 @@ export function settingBoolean(settings: ProviderSettings, name: string, fallbac
 /** The answer's body as an object; a provider that answers 2xx without one is treated as a transient fault. */
 export function bodyOf(res: { status: number; body: unknown }, what: string): Record<string, unknown> {
   if (!res.body || typeof res.body !== 'object' || Array.isArray(res.body)) {
-    throw new ProviderError('retry', `the provider answered ${res.status} without the ${what}`, { status: res.status })
+    throw new ProviderError('retry', `the provider answered ${res.status} without the ${what}`, { status: res.status }, { code: 'incomplete_answer' })
   }
   return res.body as Record<string, unknown>
 }

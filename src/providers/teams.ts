@@ -48,13 +48,11 @@ function personalAccount(message: string): ProviderError {
 function refine(error: ProviderError): ProviderError {
   const code = error.details.code
   if (error.details.status === 403 && code === 'AuthenticationError') {
-    return new ProviderError('fail', `${error.message}: Graph refuses online meetings for this account (a personal Microsoft account?)`, {
-      ...error.details,
-      userMessage: PERSONAL_ACCOUNT_MESSAGE,
-    })
+    const reason = error.reason && { ...error.reason, hint: 'personal_account' as const }
+    return new ProviderError('fail', `${error.message}: Graph refuses online meetings for this account (a personal Microsoft account?)`, { ...error.details, userMessage: PERSONAL_ACCOUNT_MESSAGE }, reason)
   }
   if (error.kind !== 'retry' && code !== undefined && RATE_LIMITED.has(code)) {
-    return new ProviderError('retry', error.message, { ...error.details, retryAfterMs: error.details.retryAfterMs ?? 30_000 })
+    return new ProviderError('retry', error.message, { ...error.details, retryAfterMs: error.details.retryAfterMs ?? 30_000 }, error.reason)
   }
   return error
 }
@@ -85,7 +83,7 @@ function meetingBody(input: MeetingInput, settings: ProviderSettings) {
 function toRef(meeting: Record<string, unknown>, fallback?: MeetingRef): MeetingRef {
   const id = str(meeting.id) ?? fallback?.externalId
   const joinUrl = str(meeting.joinWebUrl) ?? fallback?.joinUrl
-  if (!id || !joinUrl) throw new ProviderError('retry', 'Graph answered without a meeting id or joinWebUrl')
+  if (!id || !joinUrl) throw new ProviderError('retry', 'Graph answered without a meeting id or joinWebUrl', {}, { code: 'incomplete_answer', provider: 'Microsoft Teams' })
   const audio = obj(meeting.audioConferencing)
   const pin = str(audio.conferenceId)
   const toll = arr(audio.tollNumbers).map(str)
@@ -144,7 +142,7 @@ export const teamsProvider: ProviderAdapter = {
     if (tid && tid.toLowerCase() === MSA_TENANT_ID) throw personalAccount('signed in with a personal Microsoft account (MSA tenant in the id_token)')
     const me = bodyOf(await call(() => api.request('GET', endpoints.userinfoUrl), refine), 'user')
     const id = str(me.id)
-    if (!id) throw new ProviderError('retry', 'Graph answered /me without an id')
+    if (!id) throw new ProviderError('retry', 'Graph answered /me without an id', {}, { code: 'incomplete_answer', provider: 'Microsoft Teams' })
     // Without an id_token: work and school accounts have GUID object ids, personal accounts 16 hex digits.
     if (!tid && !GUID.test(id)) throw personalAccount('signed in with a personal Microsoft account (non-GUID user id)')
     const email = str(me.mail) ?? str(me.userPrincipalName)

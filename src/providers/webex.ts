@@ -80,7 +80,7 @@ export function webexPassword(): string {
 
 function refine(error: ProviderError): ProviderError {
   if (error.details.status === 403 && error.kind === 'fail' && !error.details.userMessage) {
-    return new ProviderError('fail', error.message, { ...error.details, userMessage: MSG.forbidden })
+    return new ProviderError('fail', error.message, { ...error.details, userMessage: MSG.forbidden }, error.reason)
   }
   return error
 }
@@ -105,7 +105,7 @@ function meetingBody(input: MeetingInput, settings: ProviderSettings) {
 function toRef(meeting: Record<string, unknown>, fallback?: MeetingRef): MeetingRef {
   const id = str(meeting.id) ?? fallback?.externalId
   const joinUrl = str(meeting.webLink) ?? fallback?.joinUrl
-  if (!id || !joinUrl) throw new ProviderError('retry', 'Webex answered without a meeting id or webLink')
+  if (!id || !joinUrl) throw new ProviderError('retry', 'Webex answered without a meeting id or webLink', {}, { code: 'incomplete_answer', provider: 'Webex' })
   const telephony = obj(meeting.telephony)
   const pin = str(telephony.accessCode) ?? str(meeting.meetingNumber)
   const dialIn = arr(telephony.callInNumbers)
@@ -169,7 +169,7 @@ export const webexProvider: ProviderAdapter = {
   async identity(api, endpoints) {
     const me = bodyOf(await call(() => api.request('GET', endpoints.userinfoUrl), refine), 'user')
     const id = str(me.id)
-    if (!id) throw new ProviderError('retry', 'Webex answered /people/me without an id')
+    if (!id) throw new ProviderError('retry', 'Webex answered /people/me without an id', {}, { code: 'incomplete_answer', provider: 'Webex' })
     const email = str(arr(me.emails)[0])
     return { accountId: id, name: str(me.displayName) ?? email ?? id, ...(email && { email }) }
   },

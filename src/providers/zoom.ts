@@ -80,7 +80,8 @@ export function zoomPasscode(): string {
 
 function refine(error: ProviderError): ProviderError {
   if (error.details.code === '4711') {
-    return new ProviderError('reauth', `${error.message}: the token lacks a scope`, { ...error.details, userMessage: MSG.missingScope })
+    const reason = error.reason && { ...error.reason, hint: 'missing_scope' as const }
+    return new ProviderError('reauth', `${error.message}: the token lacks a scope`, { ...error.details, userMessage: MSG.missingScope }, reason)
   }
   return error
 }
@@ -119,7 +120,7 @@ function meetingBody(input: MeetingInput, settings: ProviderSettings): ZoomMeeti
 function toRef(meeting: Record<string, unknown>, fallback?: MeetingRef): MeetingRef {
   const id = str(meeting.id) ?? fallback?.externalId
   const joinUrl = str(meeting.join_url) ?? fallback?.joinUrl
-  if (!id || !joinUrl) throw new ProviderError('retry', 'Zoom answered without a meeting id or join_url')
+  if (!id || !joinUrl) throw new ProviderError('retry', 'Zoom answered without a meeting id or join_url', {}, { code: 'incomplete_answer', provider: 'Zoom' })
   const dialIn = arr(obj(meeting.settings).global_dial_in_numbers)
     .map(obj)
     .filter((n) => str(n.number))
@@ -202,7 +203,7 @@ export const zoomProvider: ProviderAdapter = {
   async identity(api, endpoints) {
     const me = bodyOf(await call(() => api.request('GET', endpoints.userinfoUrl), refine), 'user')
     const id = str(me.id)
-    if (!id) throw new ProviderError('retry', 'Zoom answered /users/me without an id')
+    if (!id) throw new ProviderError('retry', 'Zoom answered /users/me without an id', {}, { code: 'incomplete_answer', provider: 'Zoom' })
     const email = str(me.email)
     const fullName = [str(me.first_name), str(me.last_name)].filter(Boolean).join(' ')
     const name = fullName || str(me.display_name) || email || id

@@ -299,8 +299,9 @@ t.test('token endpoint unavailable: retry, lease released, still connected, one 
     const error = await rejectsWith(t, p.manager.accessToken(w.id), 'retry', '503')
     t.equal(error.details.retryAfterMs, 5000)
     t.equal(error.details.status, 503)
-    // The message is the user's reason (a meeting's "did not answer (…)"); the connection id goes to the log.
+    // The message is the user's reason in English (a meeting's "Video link pending: …"); the connection id goes to the log.
     t.equal(error.message, 'Zoom answered with a server error, HTTP 503', 'a plain reason, the status said once, no internal prefix')
+    t.same(error.reason, { code: 'server_error', provider: 'Zoom', status: 503 }, "the OAuth client's reason is passed on, for the user's language")
     t.match(log.entries, [{ details: { connectionId: w.id, reason: error.message } }], 'the log names the connection')
     t.equal(w.tokenCalls() - before, 1, 'no second request by the same call')
     t.match(w.row(), { status: 'connected', version: 1, refresh_lease_until: 0, refresh_lease_owner: '' })
@@ -324,6 +325,7 @@ t.test('token endpoint unavailable: retry, lease released, still connected, one 
     w.fake.knobs.tokenDelayMs = 0
     const spent = await rejectsWith(t, p.manager.accessToken(w.id), 'reauth', 'the next call')
     t.equal(spent.message, 'the provider no longer accepts the sign-in', 'said in plain words, without the connection id')
+    t.same(spent.reason, { code: 'sign_in_expired' }, 'as a structured reason')
     t.match(w.row(), { status: 'needs_reconnect', status_reason: 'invalid_grant' })
     t.equal(w.tokenCalls() - before, 2)
   })

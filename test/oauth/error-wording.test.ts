@@ -1,8 +1,9 @@
 /**
- * What the OAuth client (token endpoint) and the meeting API client say when a provider misbehaves. These
- * messages are what users and admins read ("Zoom did not complete the sign-in: …", "Video link pending: Zoom did
- * not answer (…)"), so they are pinned word for word: plain words, the HTTP status once, nothing internal. A
- * small local server plays the provider; test/hardening/faults.test.ts checks the same through the pages.
+ * What the OAuth client (token endpoint) and the meeting API client say when a provider misbehaves. Their reasons
+ * are what users and admins read ("Zoom did not complete the sign-in: …", "Video link pending: …"), in their
+ * language; the English rendering is the message, so both are pinned word for word: plain words, the HTTP status
+ * once, nothing internal. Each reason also survives being stored (meetings.last_error) and read back. A small
+ * local server plays the provider; test/hardening/faults.test.ts checks the same through the pages.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -10,6 +11,11 @@ import t, { type Test } from 'tap'
 import { createOAuthClient, OAuthError, type OAuthErrorKind } from '../../src/oauth/client.js'
 import { ProviderError, type OAuthSpec } from '../../src/providers/contract.js'
 import { durationText, providerFetch } from '../../src/providers/http.js'
+import { reasonText, storedReason } from '../../src/providers/reason.js'
+import { translator } from '../../src/i18n/index.js'
+
+const enT = translator('en')
+const nlT = translator('nl')
 
 type Answer = (req: http.IncomingMessage, res: http.ServerResponse) => void
 
@@ -101,6 +107,9 @@ t.test('token endpoint: what the admin and the user read', async (t) => {
       if (!(error instanceof OAuthError)) continue
       t.equal(error.kind, kind, `${name}, ${call}: ${kind}`)
       t.equal(error.message, message, `${name}, ${call}: says "${message}"`)
+      t.ok(error.reason, `${name}, ${call}: a structured reason`)
+      t.equal(reasonText(enT, storedReason(error), 'en'), message, `${name}, ${call}: stored and read back, the same words`)
+      t.notSame(reasonText(nlT, storedReason(error), 'nl'), message, `${name}, ${call}: in Dutch, other words`)
       if (details) t.match(error.details, details, `${name}, ${call}: details for the code`)
     }
   }
@@ -142,6 +151,9 @@ t.test('meeting API: what the user reads', async (t) => {
     if (!(error instanceof ProviderError)) continue
     t.equal(error.kind, kind, `${name}: ${kind}`)
     t.equal(error.message, message, `${name}: says "${message}"`)
+    t.ok(error.reason, `${name}: a structured reason`)
+    t.equal(reasonText(enT, storedReason(error), 'en'), message, `${name}: stored and read back, the same words`)
+    t.notSame(reasonText(nlT, storedReason(error), 'nl'), message, `${name}: in Dutch, other words`)
     if (details) t.match(error.details, details, `${name}: details`)
   }
 
@@ -159,4 +171,19 @@ t.test('meeting API: what the user reads', async (t) => {
     (e: unknown) => e as ProviderError,
   )
   t.equal(unnamed.message, 'the provider answered with an error page, HTTP 502')
+  t.equal(reasonText(nlT, storedReason(unnamed), 'nl'), 'de serviceleverancier antwoordde met een foutpagina, HTTP 502')
+
+  // The Dutch words for a few, pinned too (decimal comma, "foutcode").
+  p.answer(HANG)
+  const hang = await call().then(
+    () => new ProviderError('fail', 'resolved'),
+    (e: unknown) => e as ProviderError,
+  )
+  t.equal(reasonText(nlT, storedReason(hang), 'nl'), 'Zoom gaf binnen 0,3 seconden geen antwoord')
+  p.answer(json(429, { error: { code: 'TooManyRequests', message: 'Too many requests.' } }))
+  const busy = await call().then(
+    () => new ProviderError('fail', 'resolved'),
+    (e: unknown) => e as ProviderError,
+  )
+  t.equal(reasonText(nlT, storedReason(busy), 'nl'), 'Zoom meldde te veel verzoeken, HTTP 429, foutcode TooManyRequests')
 })

@@ -7,6 +7,7 @@ import { NotFoundError } from '../../errors.js'
 import { requireAdmin } from '../../plugins/guards.js'
 import { PROVIDER_IDS, type ProviderAdapter, type ProviderId } from '../../providers/contract.js'
 import { isTenant } from '../../providers/endpoints.js'
+import { reasonText } from '../../providers/reason.js'
 
 const CONFIGURE = '/settings/video-meetings/configure'
 
@@ -22,11 +23,11 @@ export function failureMessage(request: { t: Translate; language: Language }, pr
     case 'provider_error':
       return t('video.error.providerError', { provider, error: failure.error })
     case 'token':
-      return t('video.error.token', { provider, detail: failure.detail })
+      return t('video.error.token', { provider, detail: reasonText(t, failure.detail, request.language) })
     case 'scope':
       return t('video.error.scope', { provider, scopes: failure.missing.join(', ') })
     case 'userinfo':
-      return t('video.error.userinfo', { provider, detail: failure.detail })
+      return t('video.error.userinfo', { provider, detail: reasonText(t, failure.detail, request.language) })
     case 'account':
       return failure.message[request.language]
     case 'not_set_up':
