@@ -2,21 +2,10 @@ import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { startZoomFake } from '../fakes/zoom.js'
 import type { ProviderFake } from '../fakes/common.js'
-import { addUser, Client, setUpAdmin, testApp } from '../helpers/app.js'
+import { addUser, Client, followUpForm, setUpAdmin, testApp } from '../helpers/app.js'
 import { connectThroughFake } from '../helpers/configure.js'
 
-const FORM = {
-  title: 'Quarterly review',
-  typeId: '',
-  start: '2030-03-04T10:00',
-  end: '2030-03-04T11:00',
-  duration: '',
-  timeZone: 'Europe/Amsterdam',
-  location: '',
-  description: 'Numbers and plans',
-  attendees: 'ext@example.org\ncolleague@example.com',
-  video: 'true',
-}
+const FORM = followUpForm()
 
 interface World {
   app: FastifyInstance
@@ -118,7 +107,7 @@ t.test('provider down: saved with "video link pending", retried, exactly one mee
   await bob.get('/follow-ups/new')
   const res = await bob.post('/follow-ups', FORM)
   const page = await bob.get(String(res.headers.location))
-  t.match(page.body, 'Video link pending: Zoom did not answer')
+  t.match(page.body, 'Video link pending: Zoom answered with a server error, HTTP 503. We try again automatically; the follow-up is saved.')
   t.match(page.body, 'hx-trigger="every 3s"', 'the panel refreshes itself while pending')
   t.equal(app.db.prepare('SELECT COUNT(*) FROM jobs').pluck().get(), 1)
   fake.knobs.apiStatus = null

@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config.js'
 import { loggerOptions } from '../../src/logger.js'
 import { startZoomFake } from '../fakes/zoom.js'
 import { startSmtpFake } from '../fakes/smtp.js'
-import { ADMIN, tempDir } from '../helpers/app.js'
+import { ADMIN, followUpForm, tempDir } from '../helpers/app.js'
 import { CONFIGURE, startAtProvider } from '../helpers/configure.js'
 import { bytesAsText, encodedForms, findLeaks, RecordingClient, type Haystack, type Needle, type RecordedResponse } from './canary-helpers.js'
 
@@ -105,19 +105,7 @@ t.test('a full flow at trace level leaks no canary into logs, responses, mails, 
   snapshotFiles('after connecting')
 
   // --- a follow-up with video and two invited attendees ------------------------------------------------------
-  const FORM = {
-    title: 'Canary review',
-    typeId: '',
-    start: '2030-03-04T10:00',
-    end: '2030-03-04T11:00',
-    duration: '',
-    timeZone: 'Europe/Amsterdam',
-    location: '',
-    description: 'Checking for leaks',
-    attendees: 'anna@extern.example\nbert@extern.example',
-    video: 'true',
-    sendInvitations: 'true',
-  }
+  const FORM = followUpForm({ title: 'Canary review', description: 'Checking for leaks', attendees: 'anna@extern.example\nbert@extern.example', sendInvitations: 'true' })
   const created = await bob.submit('/follow-ups/new', '/follow-ups', FORM)
   t.equal(created.statusCode, 303)
   const followUpUrl = String(created.headers.location)

@@ -32,7 +32,7 @@ import { startGoogleFake } from '../fakes/google.js'
 import { startMicrosoftFake } from '../fakes/microsoft.js'
 import { startWebexFake } from '../fakes/webex.js'
 import { startZoomFake } from '../fakes/zoom.js'
-import { ADMIN, Client, testApp } from '../helpers/app.js'
+import { ADMIN, Client, followUpForm, testApp } from '../helpers/app.js'
 import { CONFIGURE } from '../helpers/configure.js'
 
 /**
@@ -180,14 +180,29 @@ const TOKEN_FAULTS: Fault[] = [
   { name: 'garbage JSON', set: (k) => (k.tokenGarbageJson = true), reason: (p) => exactly(`${p.name} sent an answer that could not be read`) },
 ]
 
-/** What no reason a page gives may contain: internal prefixes, jargon, the old wording, a status said twice. */
-const NOT_SAID = [/refreshing connection/, /connection \d+/, /token endpoint/, /the provider answered/, /no answer within \d+ ms/, /\b(\d{3}) \(\1\)/]
+/**
+ * What no reason a page gives may contain: internal prefixes, jargon, the old wording, a status said twice, the
+ * stored form (raw JSON, escaped or not).
+ */
+const NOT_SAID = [/refreshing connection/, /connection \d+/, /token endpoint/, /the provider answered/, /no answer within \d+ ms/, /\b(\d{3}) \(\1\)/, /[{}]/, /&quot;/]
 
-/** Every reason the page gives (after "did not answer (" or "did not complete the sign-in: ") is clean. */
+/** The sentences that carry a reason ({reason}, or {detail} for the sign-in), per the English catalog. */
+const REASON_SENTENCES: MessageKey[] = ['meeting.pendingRetry', 'meeting.changePending', 'meeting.cancelRetry', 'video.error.token']
+
+/**
+ * Every reason the page gives is clean. A reason is what stands exactly where a sentence above has its {reason}
+ * (or {detail}): the catalog's text before and after it must be there word for word (other placeholders, such as
+ * {provider}, stand for a name), so the reason is neither cut short nor run on.
+ */
 function checkClean(t: Test, what: string, body: string): void {
-  const reasons = [...body.matchAll(/(?:did not answer \(|did not complete the sign-in: )([^<]*)/g)].map((m) => m[1]!)
+  const literal = (text: string) => text.split(/\{\w+\}/).map((part) => escapeRe(escapeHtml(part))).join('[^<]+?')
+  const reasons = REASON_SENTENCES.flatMap((key) => {
+    const [before = '', after = ''] = en[key].split(/\{(?:reason|detail)\}/)
+    return [...body.matchAll(new RegExp(`${literal(before)}([^<]*?)${literal(after)}`, 'g'))].map((m) => m[1]!)
+  })
   t.ok(reasons.length > 0, `${what}: the page gives a reason`)
   for (const reason of reasons) {
+    t.ok(reason.trim().length > 0, `${what}: the reason is not empty`)
     const bad = NOT_SAID.find((re) => re.test(reason))
     t.notOk(bad, `${what}: the reason "${reason}" is clean${bad ? ` (says ${bad})` : ''}`)
   }
@@ -240,19 +255,7 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
 
 /** The form a user fills in; `title` is unique per scenario so the fake's meetings can be told apart. */
 function form(title: string, over: Record<string, string> = {}): Record<string, string> {
-  return {
-    title,
-    typeId: '',
-    start: '2030-03-04T10:00',
-    end: '2030-03-04T11:00',
-    duration: '',
-    timeZone: 'Europe/Amsterdam',
-    location: 'Room 4',
-    description: `Agenda of ${title}`,
-    attendees: 'ext@example.org\ncolleague@example.com',
-    video: 'true',
-    ...over,
-  }
+  return followUpForm({ title, location: 'Room 4', description: `Agenda of ${title}`, ...over })
 }
 
 /** Amsterdam is UTC+1 in March 2030. */

@@ -8,7 +8,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import type { Test } from 'tap'
 import type { Db } from '../../src/db/database.js'
 import { hashPassword } from '../../src/security/passwords.js'
-import { Client, setUpAdmin, testApp } from '../helpers/app.js'
+import { Client, followUpForm, setUpAdmin, testApp } from '../helpers/app.js'
 
 export const CONFIGURE = '/settings/video-meetings/configure'
 
@@ -42,19 +42,7 @@ export function changedTables(before: Record<string, string>, after: Record<stri
   return Object.keys({ ...before, ...after }).filter((k) => before[k] !== after[k])
 }
 
-export const FOLLOW_UP = {
-  title: 'Quarterly review',
-  typeId: '',
-  start: '2030-03-04T10:00',
-  end: '2030-03-04T11:00',
-  duration: '',
-  timeZone: 'Europe/Amsterdam',
-  location: 'Room 1',
-  description: 'Numbers and plans',
-  attendees: 'ext@example.org\ncolleague@example.com',
-  video: 'true',
-  sendInvitations: 'true',
-}
+export const FOLLOW_UP = followUpForm({ location: 'Room 1', sendInvitations: 'true' })
 
 export const MAIL_FORM = {
   host: '127.0.0.1',

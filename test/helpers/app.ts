@@ -73,6 +73,27 @@ export class Client {
   }
 }
 
+/**
+ * The follow-up form as the browser posts it: a one-hour follow-up on 4 March 2030, 10:00 in Amsterdam,
+ * with two attendees and a video meeting. Tests override what they are about.
+ */
+const FOLLOW_UP_FORM = {
+  title: 'Quarterly review',
+  typeId: '',
+  start: '2030-03-04T10:00',
+  end: '2030-03-04T11:00',
+  duration: '',
+  timeZone: 'Europe/Amsterdam',
+  location: '',
+  description: 'Numbers and plans',
+  attendees: 'ext@example.org\ncolleague@example.com',
+  video: 'true',
+}
+export function followUpForm<T extends Record<string, string> = Record<never, string>>(overrides?: T): Omit<typeof FOLLOW_UP_FORM, keyof T> & T {
+  const form: Omit<typeof FOLLOW_UP_FORM, keyof T> & T = { ...FOLLOW_UP_FORM, ...(overrides as T) }
+  return form
+}
+
 export const ADMIN = { name: 'Ada Admin', email: 'ada@example.com', password: 'correct horse battery', language: 'en', timeZone: 'Europe/Amsterdam' }
 
 /** Runs setup and returns a client signed in as the first administrator. */

@@ -23,7 +23,7 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import type { Db } from '../../src/db/database.js'
 import { FailureLimiter } from '../../src/security/rate-limit.js'
-import { ADMIN, tempDir } from '../helpers/app.js'
+import { ADMIN, followUpForm, tempDir } from '../helpers/app.js'
 
 // About 3½ minutes on two cores shared with other test files; generous for a slower, busier CI machine.
 t.setTimeout(15 * 60 * 1000)
@@ -207,16 +207,7 @@ function expectStatus(res: { status: number; body: string }, status: number, wha
   if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status}: ${res.body.slice(0, 300)}`)
 }
 
-const FOLLOW_UP = {
-  typeId: '',
-  start: '2030-03-04T10:00',
-  end: '2030-03-04T11:00',
-  duration: '',
-  timeZone: 'Europe/Amsterdam',
-  location: 'Room 1',
-  description: 'Numbers and plans',
-  attendees: 'ext@example.org',
-}
+const { title: _title, video: _video, ...FOLLOW_UP } = followUpForm({ location: 'Room 1', attendees: 'ext@example.org' })
 
 interface Installation {
   admin: HttpClient
