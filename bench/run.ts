@@ -296,6 +296,14 @@ function printProfile(profileDir: string, runs: LoadResult[]): void {
   console.log(`\n${summary}\nProfile: ${path.relative(root, newest)} (open in Chrome DevTools → Performance); summary: ${path.relative(root, out)}`)
 }
 
+/** The flags between `node` and the script in package.json's start script. */
+function startFlags(): string[] {
+  const { scripts } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  const match = /\bnode((?:\s+--\S+)*)\s+build\/server\.js/.exec(scripts.start ?? '')
+  if (!match) throw new Error('package.json: the start script does not run `node [flags] build/server.js`')
+  return match[1]!.trim().split(/\s+/).filter(Boolean)
+}
+
 async function main(): Promise<void> {
   const serverEntry = path.join(root, 'build', 'server.js')
   if (!fs.existsSync(serverEntry)) throw new Error('No production build: run `npm run build` first (npm run bench does)')
@@ -323,9 +331,10 @@ async function main(): Promise<void> {
     // The server: the production build, as `npm start` runs it.
     const port = await freePort()
     const profileDir = path.join(resultsDir, 'profiles')
-    // BENCH_NODE_FLAGS: for experiments with Node's and V8's flags; none by default, as `npm start` runs it.
+    // The server runs with the Node flags `npm start` uses (read from package.json, so the two never differ);
+    // BENCH_NODE_FLAGS replaces them, for experiments.
     let serverEnv: NodeJS.ProcessEnv = {}
-    const nodeArgs = [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])]
+    const nodeArgs = [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? startFlags())]
     const logFile = path.join(dataDir, 'server.log')
     const log = fs.openSync(logFile, 'w')
     const spawnedAt = performance.now()

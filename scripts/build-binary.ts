@@ -225,7 +225,9 @@ async function main(): Promise<void> {
   fs.writeFileSync(
     seaConfig,
     JSON.stringify(
-      { main: bundle, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: true, assets },
+      // execArgv: the same V8 setting as `npm start` (see the README's Performance section): a 2 MB young
+      // generation keeps the resident set near the live heap (~145 MB instead of ~180 MB under load).
+      { main: bundle, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: true, execArgv: ['--max-semi-space-size=2'], assets },
       null,
       2,
     ),
