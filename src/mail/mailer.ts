@@ -3,8 +3,12 @@ import type { FollowUpRepository } from '../db/repositories/follow-ups.js'
 import type { VideoService } from '../connections/video-service.js'
 import { buildInvitation, type MeetingDetails } from './invitation.js'
 import type { OutboxMessage, OutboxRepository } from './outbox.js'
+import { encodeMailReason } from './reason.js'
 import type { EffectiveMailSettings, MailSettingsRepository } from './settings.js'
 import { createTransport, DEFAULT_TIMEOUTS, describeSmtpError, type MailTimeouts, type SendResult } from './transport.js'
+
+/** What a failed send stores: its reason as data (said in the reader's language later), else its English text. */
+const stored = (result: SendResult): string => (result.reason ? encodeMailReason(result.reason) : result.detail)
 
 /** Attempts before a message is marked failed (the user can still press Retry). */
 export const MAX_MAIL_ATTEMPTS = 8
@@ -72,10 +76,8 @@ export function createMailer(deps: MailerDeps) {
 
   async function deliver(message: OutboxMessage): Promise<void> {
     const settings = deps.settings.effective(message.userId)
-    if (!settings) return outbox.markFailed(message, 'No email settings: configure them under Preferences → Email, then press Retry.')
-    if (settings.passwordUnreadable) {
-      return outbox.markFailed(message, 'The stored email password can no longer be read (was SECRET_KEY changed?): type it again under Preferences → Email, then press Retry.')
-    }
+    if (!settings) return outbox.markFailed(message, encodeMailReason({ code: 'no_settings' }))
+    if (settings.passwordUnreadable) return outbox.markFailed(message, encodeMailReason({ code: 'password_unreadable' }))
     const meeting = meetingFor(message)
     if (meeting === 'not_ready') return outbox.markWaiting(message)
     const s = message.snapshot
@@ -106,9 +108,9 @@ export function createMailer(deps: MailerDeps) {
       outbox.markSent(message, result.detail)
       log.info({ outboxId: message.id, followUpId: message.followUpId, kind: message.kind }, 'invitation sent')
     } else if (result.transient && message.attempts + 1 < MAX_MAIL_ATTEMPTS) {
-      outbox.markRetry(message, now() + mailBackoffMs(message.attempts), result.detail)
+      outbox.markRetry(message, now() + mailBackoffMs(message.attempts), stored(result))
     } else {
-      outbox.markFailed(message, result.detail)
+      outbox.markFailed(message, stored(result))
       log.warn({ outboxId: message.id, reason: result.kind }, 'invitation failed')
     }
   }
@@ -124,7 +126,7 @@ export function createMailer(deps: MailerDeps) {
         await deliver(message)
       } catch (error) {
         log.error({ err: error, outboxId: message.id }, 'sending an invitation failed unexpectedly')
-        outbox.markRetry(message, now() + mailBackoffMs(message.attempts), 'internal error')
+        outbox.markRetry(message, now() + mailBackoffMs(message.attempts), encodeMailReason({ code: 'internal_error' }))
       }
     }
     return due.length

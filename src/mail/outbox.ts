@@ -1,6 +1,7 @@
 import crypto from 'node:crypto'
 import type { Db } from '../db/database.js'
 import type { InvitationSnapshot } from './invitation.js'
+import { encodeMailReason } from './reason.js'
 
 export type OutboxState = 'waiting' | 'queued' | 'sending' | 'sent' | 'failed' | 'superseded'
 
@@ -14,6 +15,7 @@ export interface OutboxMessage {
   snapshot: InvitationSnapshot
   state: OutboxState
   attempts: number
+  /** Why the last attempt failed: a stored mail reason (JSON, see reason.ts) or, in older rows, plain text. */
   lastError: string
   messageId: string
   sentAt: string | null
@@ -59,8 +61,8 @@ export interface QueuedInvitation {
   waiting: boolean
 }
 
-const HANDED_OFF_DETAIL =
-  'The whole message had been handed to the mail server when the app stopped, before the server answered: counted as sent, not sent again (the attendee would get it twice).'
+/** Recorded for a message a stopped worker had handed over (said in the catalogs as mail.reason.handed_off). */
+const HANDED_OFF_DETAIL = encodeMailReason({ code: 'handed_off' })
 
 /**
  * The mail outbox. Messages are queued inside the transaction of the change that causes them, so a saved

@@ -8,6 +8,7 @@ import { csrfToken, CSRF_FIELD } from './csrf.js'
 import { compress, MIN_COMPRESS_BYTES, preferredEncoding } from './compression.js'
 import { viewsDir } from '../paths.js'
 import { reasonText } from '../providers/reason.js'
+import { mailReasonText } from '../mail/reason.js'
 
 export interface RenderOptions {
   status?: number
@@ -113,6 +114,8 @@ export const pagesPlugin = fp(
           dateTimeFormat,
           // A stored provider-failure reason in the reader's words: it.reasonText(it.t, stored, it.lang).
           reasonText,
+          // A stored mail-failure reason (outbox.last_error) in the reader's words: it.mailReasonText(it.t, stored, it.lang).
+          mailReasonText,
           path: request.url.split('?', 1)[0],
           flash,
           errors: {},

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { readMailForm } from '../mail/form.js'
+import { mailReasonText } from '../mail/reason.js'
 import type { StoredMailSettings } from '../mail/settings.js'
 import { requireAdmin, requireUser } from '../plugins/guards.js'
 
@@ -69,7 +70,8 @@ export default async function emailSettingsRoutes(app: FastifyInstance) {
         request.log.info({ ok: result.ok, kind: result.kind }, 'test email')
         return page(scope, request, reply, {
           values: form.values,
-          testResult: { ok: result.ok, detail: result.detail, to },
+          // Accepted: the server's answer as it gave it. Refused: why, in the reader's words, with the server's exact answer inside.
+          testResult: { ok: result.ok, detail: result.ok ? result.detail : mailReasonText(request.t, result.reason ?? result.detail, request.language), to },
         }, result.ok ? 200 : 422)
       }
 

@@ -82,7 +82,8 @@ t.test('Preferences → Email: password write-only, test email with the server�
 
   const wrong = await bob.post('/preferences/email', mailForm(smtp.port, { action: 'test', password: 'wrong password' }))
   t.equal(wrong.statusCode, 422)
-  t.match(wrong.body, 'Authentication failed')
+  t.match(wrong.body, 'The test email to bob@example.com could not be sent. Authentication failed: the server refused the user name or password.')
+  t.match(wrong.body, 'The server&#39;s answer: 535 Invalid username or password', 'the server’s exact answer, verbatim')
   t.match(wrong.body, 'value="127.0.0.1"', 'input kept')
 
   const closed = await new Promise<number>((resolve) => {
@@ -91,16 +92,17 @@ t.test('Preferences → Email: password write-only, test email with the server�
       s.close(() => resolve(port))
     })
   })
-  t.match((await bob.post('/preferences/email', mailForm(closed, { action: 'test' }))).body, 'Connection refused')
+  t.match((await bob.post('/preferences/email', mailForm(closed, { action: 'test' }))).body, `Connection refused: nothing accepts connections at that host and port (connect ECONNREFUSED 127.0.0.1:${closed}).`)
 
   const silent = net.createServer(() => {}).listen(0, '127.0.0.1')
   await new Promise((r) => silent.once('listening', r))
   t.teardown(() => silent.close())
   const slow = await bob.post('/preferences/email', mailForm((silent.address() as net.AddressInfo).port, { action: 'test' }))
-  t.match(slow.body, 'did not answer in time')
+  t.match(slow.body, 'The server did not answer in time: it took the connection but never sent its greeting.')
 
   const tls = await bob.post('/preferences/email', mailForm(smtp.port, { action: 'test', security: 'tls', host: 'localhost' }))
-  t.match(tls.body, 'TLS failure')
+  t.match(tls.body, 'TLS failure: the secure connection could not be set up (')
+  for (const body of [wrong.body, slow.body, tls.body]) t.notMatch(body, /&quot;code&quot;/, 'never the stored JSON')
 
   const insecure = await bob.post('/preferences/email', mailForm(smtp.port, { host: 'smtp.example.com' }))
   t.equal(insecure.statusCode, 422)
@@ -215,7 +217,7 @@ t.test('SMTP down: queued, then delivered exactly once — across a restart', as
   const row = app.db.prepare('SELECT state, attempts, last_error FROM outbox').get() as { state: string; attempts: number; last_error: string }
   t.equal(row.state, 'queued')
   t.equal(row.attempts, 1)
-  t.match(row.last_error, 'Connection refused')
+  t.match(JSON.parse(row.last_error), { code: 'connection_refused', detail: /ECONNREFUSED/ }, 'stored as a structured reason')
   await app.close()
 
   const again = await startSmtpFake({ auth: SMTP_USER })
@@ -244,10 +246,12 @@ t.test('an SMTP server that drops mid-message: retried and delivered once; a rej
   t.equal(smtp.mails.filter((m) => m.to[0] === 'anna@extern.example').length, 1, 'anna got exactly one')
   const bert = app.db.prepare("SELECT id, state, last_error FROM outbox WHERE recipient = 'bert@extern.example'").get() as { id: number; state: string; last_error: string }
   t.equal(bert.state, 'failed')
-  t.match(bert.last_error, 'Mailbox unavailable')
+  t.same(JSON.parse(bert.last_error), { code: 'recipient_refused', status: 550, answer: '550 Mailbox unavailable: bert@extern.example' }, 'the reason as data, the server’s answer verbatim')
+  const dropped = app.db.prepare("SELECT detail FROM outbox_attempts a JOIN outbox o ON o.id = a.outbox_id WHERE o.recipient = 'anna@extern.example' AND a.ok = 0").pluck().all() as string[]
+  t.same(dropped.map((d) => JSON.parse(d).code), ['connection_dropped'], 'the dropped connection is classified')
   const page = await bob.get(String(res.headers.location))
   t.match(page.body, 'invitation: failed')
-  t.match(page.body, 'Mailbox unavailable')
+  t.match(page.body, '(The server refused a recipient. The server&#39;s answer: 550 Mailbox unavailable: bert@extern.example)')
   smtp.knobs.rejectRecipients = []
   const id = String(res.headers.location).split('/').pop()
   t.equal((await bob.post(`/follow-ups/${id}/deliveries/${bert.id}/retry`)).statusCode, 303)

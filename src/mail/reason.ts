@@ -1,0 +1,166 @@
+/**
+ * Why an email could not be sent, as data: what transport.ts found out about the mail server's answer (or its
+ * silence) and what the outbox worker found out about the sender's settings, without the words. The words come
+ * from the i18n catalogs (keys `mail.reason.<code>`) in the reader's language when the reason is shown; the
+ * English rendering is what logs get.
+ *
+ * What the server itself said (its reply line, "550 5.1.1 Mailbox unavailable") and the transport's technical
+ * message ("connect ECONNREFUSED 127.0.0.1:25", a certificate error) are kept verbatim as parameters: admins need
+ * the exact text, and it is not ours to translate.
+ *
+ * Stored where mail failures are kept for later pages (outbox.last_error, outbox_attempts.detail) as JSON text,
+ * e.g. {"code":"recipient_refused","status":550,"answer":"550 Mailbox unavailable"}; rows written before held plain
+ * English, and still show as they are. The same idea as providers/reason.ts, for mail.
+ */
+import type { Language } from '../db/repositories/users.js'
+import { translator, type MessageKey, type Translate } from '../i18n/index.js'
+
+export const MAIL_REASON_CODES = [
+  // The mail server, or the way to it.
+  'connection_refused',
+  'host_not_found',
+  'timeout',
+  'tls_failed',
+  'auth_refused',
+  'sender_refused',
+  'recipient_refused',
+  'message_refused',
+  'rejected',
+  'connection_dropped',
+  'connection_failed',
+  'send_failed',
+  // The sender's settings, before any server is tried.
+  'no_settings',
+  'password_unreadable',
+  // The outbox itself.
+  'internal_error',
+  'handed_off',
+] as const
+export type MailReasonCode = (typeof MAIL_REASON_CODES)[number]
+
+/** Where a timeout happened: no connection at all, no greeting after connecting, or silence later on. */
+export const MAIL_TIMEOUT_PHASES = ['connect', 'greeting', 'socket'] as const
+export type MailTimeoutPhase = (typeof MAIL_TIMEOUT_PHASES)[number]
+
+export interface MailReason {
+  code: MailReasonCode
+  /** The SMTP reply code, where the server gave one. */
+  status?: number
+  /** The server's own answer, verbatim (its reply line). */
+  answer?: string
+  /** The transport's technical message, verbatim (system error, certificate problem), where no server answered. */
+  detail?: string
+  /** For `timeout`. */
+  phase?: MailTimeoutPhase
+}
+
+const CODES = new Set<string>(MAIL_REASON_CODES)
+const PHASES = new Set<string>(MAIL_TIMEOUT_PHASES)
+
+/** What outbox.last_error keeps; a stored reason must fit whole, or it would read back as damaged. */
+export const MAX_STORED = 500
+const MAX_TEXT = 300
+
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.trim() !== '' ? value.replace(/[\r\n]+/g, ' ').trim().slice(0, MAX_TEXT) : undefined
+
+/** Only the fields a mail reason has, of the right types and sizes; null when it is not one this version knows. */
+function clean(value: unknown): MailReason | null {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return null
+  const v = value as Record<string, unknown>
+  if (typeof v.code !== 'string' || !CODES.has(v.code)) return null
+  const reason: MailReason = { code: v.code as MailReasonCode }
+  if (typeof v.status === 'number' && Number.isInteger(v.status) && v.status >= 200 && v.status <= 599) reason.status = v.status
+  const answer = text(v.answer)
+  if (answer) reason.answer = answer
+  const detail = text(v.detail)
+  if (detail) reason.detail = detail
+  if (typeof v.phase === 'string' && PHASES.has(v.phase)) reason.phase = v.phase as MailTimeoutPhase
+  return reason
+}
+
+/**
+ * The stored form: JSON text that always fits outbox.last_error whole, so the slice there never cuts it into
+ * unreadable JSON. Too long (a long answer full of characters JSON escapes), the transport's detail is shortened
+ * first, then the server's answer, a little at a time: as much of the server's own words as fits is kept.
+ */
+export function encodeMailReason(reason: MailReason): string {
+  const cleaned = clean(reason) ?? { code: 'internal_error' as const }
+  let encoded = JSON.stringify(cleaned)
+  while (encoded.length > MAX_STORED && (cleaned.answer || cleaned.detail)) {
+    const field = cleaned.detail ? 'detail' : 'answer'
+    const value = cleaned[field]!
+    // One character takes at most six in JSON (\u001f): never shortened by more than needed.
+    const shorter = value.slice(0, value.length - Math.max(1, Math.floor((encoded.length - MAX_STORED) / 6)))
+    if (shorter) cleaned[field] = shorter
+    else delete cleaned[field]
+    encoded = JSON.stringify(cleaned)
+  }
+  return encoded
+}
+
+type Parsed = { kind: 'reason'; reason: MailReason } | { kind: 'text'; text: string } | { kind: 'unknown' }
+
+/** A stored reason read back: structured, plain text (older rows, a sent message's server answer), or unknown JSON. */
+function parse(stored: unknown): Parsed {
+  if (stored && typeof stored === 'object') {
+    const reason = clean(stored)
+    return reason ? { kind: 'reason', reason } : { kind: 'unknown' }
+  }
+  if (typeof stored !== 'string') return { kind: 'text', text: '' }
+  const trimmed = stored.trim()
+  // Older rows are plain English sentences; only JSON starts like this.
+  if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) return { kind: 'text', text: stored }
+  try {
+    const reason = clean(JSON.parse(trimmed))
+    return reason ? { kind: 'reason', reason } : { kind: 'unknown' }
+  } catch {
+    // Cut off or damaged: never shown as raw JSON.
+    return { kind: 'unknown' }
+  }
+}
+
+/** Parses a stored mail reason; null for plain text and for what this version does not know. */
+export function parseMailReason(stored: unknown): MailReason | null {
+  const parsed = parse(stored)
+  return parsed.kind === 'reason' ? parsed.reason : null
+}
+
+function render(t: Translate, reason: MailReason): string {
+  const vars = {
+    status: reason.status ?? '',
+    // The server's words and the transport's, verbatim; "no details" when none were kept.
+    answer: reason.answer ?? (reason.status ? String(reason.status) : t('mail.reason.noDetail')),
+    detail: reason.detail ?? t('mail.reason.noDetail'),
+  }
+  const key = reason.code === 'timeout' ? `mail.reason.timeout.${reason.phase ?? 'socket'}` : `mail.reason.${reason.code}`
+  return t(key as MessageKey, vars)
+}
+
+/**
+ * A stored mail reason (or a MailReason) in the reader's words: a structured reason through the catalog's
+ * `mail.reason.<code>` keys, with the server's own answer verbatim inside; plain text (rows from before reasons
+ * were structured) as it is; JSON this version does not know as a general sentence. Never throws, never shows raw
+ * JSON. `language` is accepted for symmetry with reasonText; the words come from `t`.
+ */
+export function mailReasonText(t: Translate, stored: unknown, _language: Language | string = 'en'): string {
+  try {
+    const parsed = parse(stored)
+    if (parsed.kind === 'text') return parsed.text
+    if (parsed.kind === 'reason') return render(t, parsed.reason)
+    return t('mail.reason.unknown')
+  } catch {
+    try {
+      return t('mail.reason.unknown')
+    } catch {
+      return ''
+    }
+  }
+}
+
+const english = translator('en')
+
+/** The English rendering: for logs and the SendResult's detail. */
+export function englishMailReason(reason: MailReason): string {
+  return mailReasonText(english, reason, 'en')
+}
