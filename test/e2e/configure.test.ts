@@ -3,85 +3,46 @@
 // sign-in page, changes a setting, closes the tab and finds the status tab up to date, then disconnects. A second
 // test drives "Choose Zoom" against the Zoom fake, where CSP form-action decides whether the browser may follow
 // the redirect to the provider. Every distinct page is checked with axe-core; console errors, CSP violations and
-// page errors fail the run, in the first page and in every tab the app opens.
+// page errors fail the run, in the first page and in every tab the app opens. A Dutch pass (with JavaScript) goes
+// through the same screens in Dutch and checks their words against the catalog, and that no English shows.
 import t, { type Test } from 'tap'
 import type { Page } from 'playwright-core'
-import { ADMIN } from '../helpers/app.js'
-import { checkAccessibility, launchBrowser, newPage, startServer, steps } from '../helpers/browser.js'
+import { checkAccessibility, launchBrowser, newPage, steps } from '../helpers/browser.js'
 import { CONFIGURE } from '../helpers/configure.js'
+import {
+  ADMIN_SANDBOX,
+  STATUS_TAB,
+  asShown,
+  checkDutchScreen,
+  chooseSandbox,
+  configureLink,
+  createAdmin,
+  heading,
+  startSession as startSessionWith,
+  openStatusTab,
+  openTab,
+  pathOf,
+  setUpAdmin,
+  submit,
+  allowAtSandbox,
+  text,
+  words,
+  type Language,
+} from '../helpers/e2e-steps.js'
+import { createSandboxProvider } from '../../src/providers/sandbox.js'
 import { startZoomFake } from '../fakes/zoom.js'
 
-const STATUS_TAB = '/settings/video-meetings'
 const CONFIGURED = 'Your installation is configured with the following meeting service: Sandbox'
 const PROVIDERS = ['Zoom', 'Microsoft Teams', 'Google Meet', 'Webex', 'Jitsi', 'Sandbox']
 const WITHOUT_REGISTRATION = ['Zoom', 'Microsoft Teams', 'Google Meet', 'Webex']
-const SANDBOX_ACCOUNT = { email: 'ada@sandbox.example', name: 'Ada Sandbox' }
+/** The Sandbox's own words (its note and its settings' labels), in both languages. */
+const SANDBOX = createSandboxProvider('')
+const settingField = (name: string) => SANDBOX.settings.fields.find((field) => field.name === name)!
+const PASSCODE = settingField('passcode')
+const WAITING_ROOM = settingField('waitingRoom')
 
 const browser = await launchBrowser(t)
-
-const pathOf = (page: Page) => new URL(page.url()).pathname
-const heading = (page: Page) => page.getByRole('heading', { level: 1 })
-/** An element's visible text with white space collapsed. */
-const text = async (page: Page, selector: string) => (await page.locator(selector).innerText()).replace(/\s+/g, ' ').trim()
-
-/** Collects console errors (Chromium reports CSP violations there) and page errors, as the harness's newPage does. */
-function collectErrors(page: Page, into: string[]): void {
-  page.on('console', (message) => {
-    if (message.type() === 'error') into.push(`console: ${message.text()} (${message.location().url || page.url()})`)
-  })
-  page.on('pageerror', (error) => into.push(`page error: ${error.message} (${page.url()})`))
-}
-
-/**
- * A signed-out page of its own plus the errors of it and of every tab opened from it. Its context closes when the
- * test ends, before the servers started earlier (teardowns run last-in, first-out), so no open browser connection
- * holds up their close.
- */
-async function openSession(t: Test, js: boolean): Promise<{ page: Page; errors: () => string[] }> {
-  const { page, errors } = await newPage(browser, { javaScriptEnabled: js, locale: 'en-US' })
-  t.teardown(() => page.context().close())
-  page.setDefaultTimeout(10_000)
-  const fromTabs: string[] = []
-  page.context().on('page', (tab) => {
-    tab.setDefaultTimeout(10_000)
-    collectErrors(tab, fromTabs)
-  })
-  return { page, errors: () => [...errors(), ...fromTabs] }
-}
-
-/** Clicks a submit button and checks the status of the POST to `action`; on another status, stops with the page text. */
-async function submit(t: Test, page: Page, action: string, expected: number, click: () => Promise<void>): Promise<void> {
-  const response = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === action)
-  await click()
-  const status = (await response).status()
-  t.equal(status, expected, `POST ${action} answers ${expected}`)
-  if (status !== expected) {
-    await page.waitForLoadState()
-    throw new Error(`POST ${action} answered ${status}; the page says: ${(await page.locator('main').innerText()).trim()}`)
-  }
-}
-
-/** The first visit leads to setup; creates the administrator there, who is then signed in. */
-async function setUpAdmin(t: Test, page: Page, url: string): Promise<void> {
-  await page.goto(`${url}/`)
-  t.equal(pathOf(page), '/setup')
-  await page.getByLabel('Name', { exact: true }).fill(ADMIN.name)
-  await page.getByLabel('Email address').fill(ADMIN.email)
-  await page.getByLabel('Password', { exact: true }).fill(ADMIN.password)
-  await page.getByLabel('Language').selectOption('en')
-  await submit(t, page, '/setup', 303, () => page.getByRole('button', { name: 'Create administrator' }).click())
-  await page.waitForURL((u) => u.pathname !== '/setup')
-  await page.locator('.who').filter({ hasText: `Signed in as ${ADMIN.name}` }).waitFor()
-}
-
-/** Clicks something that opens a new tab (target="_blank") and returns that tab once its page has loaded. */
-async function openTab(page: Page, click: () => Promise<void>): Promise<Page> {
-  const opened = page.context().waitForEvent('page')
-  await click()
-  const tab = await opened
-  await tab.waitForLoadState()
-  return tab
-}
+const startSession = (t: Test, js: boolean, options?: { language?: Language; env?: Record<string, string> }) => startSessionWith(t, browser, js, options)
 
 /**
  * The harness checks pages without JavaScript in a JavaScript-enabled mirror (axe needs timers), but it knows only
@@ -108,18 +69,6 @@ function accessibilityChecker(js: boolean, first: Page): (t: Test, page: Page, l
     await checkAccessibility(t, shown, label)
   }
 }
-
-/** Main menu → Settings and maintenance → the Video meetings tab. */
-async function openStatusTab(page: Page): Promise<void> {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings and maintenance' }).click()
-  await page.waitForURL((u) => u.pathname === '/settings/users')
-  const tabs = page.getByRole('navigation', { name: 'Settings sections' })
-  await tabs.getByRole('link', { name: 'Video meetings' }).click()
-  await tabs.locator(`a[href="${STATUS_TAB}"][aria-current="page"]`).waitFor()
-  await page.waitForURL((u) => u.pathname === STATUS_TAB)
-}
-
-const configureLink = (page: Page) => page.getByRole('link', { name: 'Configure (opens in a new tab)' })
 
 /**
  * Brings the status tab back to the front, as when the admin closes the Configure tab. With JavaScript, htmx
@@ -148,17 +97,40 @@ async function returnToStatusTab(t: Test, page: Page, js: boolean, expected: str
   await page.locator('#video-status').filter({ hasText: expected }).waitFor()
 }
 
+/** The Configure tab the steps of a test share: a step that needs it while none is open stops with a reason. */
+function configureTab(): { opened: (tab: Page) => Page; tab: () => Page; close: () => Promise<void> } {
+  let open: Page | undefined
+  const tab = () => {
+    if (!open) throw new Error('no Configure tab is open')
+    return open
+  }
+  return {
+    opened: (opened) => (open = opened),
+    tab,
+    close: async () => {
+      await tab().close()
+      open = undefined
+    },
+  }
+}
+
+/** With JavaScript: Disconnect asks in a confirm dialog (hx-confirm), which is accepted; returns its question. */
+async function disconnectInDialog(t: Test, tab: Page, language: Language = 'en'): Promise<string> {
+  let question = ''
+  tab.once('dialog', (dialog) => {
+    question = `${dialog.type()}: ${dialog.message()}`
+    void dialog.accept()
+  })
+  const disconnect = tab.getByRole('button', { name: words(language).t('video.disconnect') })
+  await submit(t, tab, '/settings/video-meetings/disconnect', 303, () => disconnect.click())
+  return question
+}
+
 for (const js of [true, false]) {
   t.test(`Configure with the Sandbox, JavaScript ${js ? 'enabled' : 'disabled'}`, async (t) => {
-    const { url } = await startServer(t)
-    const { page, errors } = await openSession(t, js)
+    const { url, page, errors } = await startSession(t, js)
     const checkA11y = accessibilityChecker(js, page)
-    let tab: Page | undefined
-    const inTab = () => {
-      if (!tab) throw new Error('no Configure tab is open')
-      return tab
-    }
-
+    const configure = configureTab()
     const step = steps(t)
 
     await step('the Video meetings tab says "Not configured" and offers Configure in a new tab', async (t) => {
@@ -174,7 +146,7 @@ for (const js of [true, false]) {
     })
 
     await step('Configure opens a new tab listing the providers', async (t) => {
-      tab = await openTab(page, () => configureLink(page).click())
+      const tab = configure.opened(await openTab(page, () => configureLink(page).click()))
       t.ok(tab !== page, 'a new tab')
       t.equal(pathOf(tab), CONFIGURE)
       t.equal(await tab.evaluate(() => window.opener === null), true, 'rel="noopener": the tab has no window.opener')
@@ -195,29 +167,26 @@ for (const js of [true, false]) {
     })
 
     await step('choosing the Sandbox leads to its consent page', async (t) => {
-      const tab = inTab()
-      await submit(t, tab, `${CONFIGURE}/sandbox`, 303, () => tab.getByRole('button', { name: 'Choose Sandbox' }).click())
-      await tab.waitForURL((u) => u.pathname === '/sandbox/oauth/authorize')
+      const tab = configure.tab()
+      await chooseSandbox(t, tab)
       t.equal(await heading(tab).textContent(), 'Sign in to the Sandbox')
       t.match(await tab.locator('main').textContent(), 'Sandbox — a test provider built into Video Meetings; no real meetings are created.')
       await checkA11y(t, tab, 'sandbox consent page')
     })
 
     await step('Allow leads back to the configured screen', async (t) => {
-      const tab = inTab()
-      await tab.getByLabel('Sandbox account email').fill(SANDBOX_ACCOUNT.email)
-      await tab.getByLabel('Display name').fill(SANDBOX_ACCOUNT.name)
-      await submit(t, tab, '/sandbox/oauth/authorize', 303, () => tab.getByRole('button', { name: 'Allow' }).click())
+      const tab = configure.tab()
+      await allowAtSandbox(t, tab, ADMIN_SANDBOX)
       await tab.waitForURL((u) => u.pathname === CONFIGURE)
       t.equal(await tab.getByRole('heading', { level: 2 }).first().textContent(), 'Configured configurations')
-      t.equal(await text(tab, 'dl.facts'), `Service provider Sandbox Sandbox Logged in as ${SANDBOX_ACCOUNT.name} <${SANDBOX_ACCOUNT.email}>`)
+      t.equal(await text(tab, 'dl.facts'), `Service provider Sandbox Sandbox Logged in as ${ADMIN_SANDBOX.name} <${ADMIN_SANDBOX.email}>`)
       t.match(await tab.getByRole('status').textContent(), /^Connected to Sandbox\. Logged in as /)
       t.equal(await tab.getByLabel('Meeting passcode').inputValue().then((v) => /^[A-Za-z0-9]{6,10}$/.test(v)), true, 'a generated passcode')
       await checkA11y(t, tab, 'configure: configured')
     })
 
     await step('an invalid passcode is refused next to the field, the input kept', async (t) => {
-      const tab = inTab()
+      const tab = configure.tab()
       await tab.getByLabel('Meeting passcode').fill('two words')
       await submit(t, tab, `${CONFIGURE}/settings`, 422, () => tab.getByRole('button', { name: 'Save' }).click())
       const error = tab.locator('#setting-passcode-error')
@@ -231,7 +200,7 @@ for (const js of [true, false]) {
     })
 
     await step('Save stores the new passcode and the waiting room', async (t) => {
-      const tab = inTab()
+      const tab = configure.tab()
       await tab.getByLabel('Meeting passcode').fill('Meet2025')
       await tab.getByLabel('Waiting room: the host lets attendees in').check()
       await submit(t, tab, `${CONFIGURE}/settings`, 303, () => tab.getByRole('button', { name: 'Save' }).click())
@@ -242,11 +211,10 @@ for (const js of [true, false]) {
     })
 
     await step(`after closing the tab, the status tab shows the Sandbox${js ? ' without a reload' : ' on reload'}`, async (t) => {
-      await inTab().close()
-      tab = undefined
+      await configure.close()
       if (js) await page.evaluate(() => Object.assign(window, { stayedOnPage: 'yes' }))
       await returnToStatusTab(t, page, js, CONFIGURED)
-      t.equal(await text(page, '#video-status'), `${CONFIGURED} Logged in as ${SANDBOX_ACCOUNT.email}`)
+      t.equal(await text(page, '#video-status'), `${CONFIGURED} Logged in as ${ADMIN_SANDBOX.email}`)
       if (js) t.equal(await page.evaluate(() => (window as unknown as { stayedOnPage?: string }).stayedOnPage), 'yes', 'no full navigation')
       await checkA11y(t, page, 'status tab: configured')
     })
@@ -256,12 +224,7 @@ for (const js of [true, false]) {
       await tab.getByRole('heading', { name: 'Configured configurations' }).waitFor()
       if (js) {
         t.equal(await tab.getByRole('link', { name: 'Disconnect' }).count(), 0, 'the confirmation-page link is hidden')
-        let question = ''
-        tab.once('dialog', (dialog) => {
-          question = `${dialog.type()}: ${dialog.message()}`
-          void dialog.accept()
-        })
-        await submit(t, tab, '/settings/video-meetings/disconnect', 303, () => tab.getByRole('button', { name: 'Disconnect' }).click())
+        const question = await disconnectInDialog(t, tab)
         t.equal(question, 'confirm: Disconnect Sandbox? Users can no longer create meetings with it.', 'a confirm dialog (hx-confirm)')
       } else {
         await tab.getByRole('link', { name: 'Disconnect' }).click()
@@ -293,13 +256,101 @@ for (const js of [true, false]) {
   })
 }
 
+/**
+ * The same flow for an administrator who speaks Dutch (setup in a browser asking for nl), with JavaScript: every
+ * screen word is the Dutch catalog's (src/i18n/nl.ts, the Sandbox's own texts), no English catalog string shows,
+ * and each screen passes the accessibility check.
+ */
+t.test('Configure with the Sandbox in Dutch, JavaScript enabled', async (t) => {
+  const { url, page, errors } = await startSession(t, true, { language: 'nl' })
+  const { t: say, s } = words('nl')
+  const sandbox = { provider: 'Sandbox' }
+  const configure = configureTab()
+  const step = steps(t)
+
+  await step('setup in Dutch; Videovergaderingen says "Niet geconfigureerd" and offers Configureren', async (t) => {
+    await page.goto(`${url}/`)
+    t.equal(await heading(page).textContent(), say('setup.title'), 'Accept-Language nl: the setup page is Dutch')
+    await createAdmin(t, page, 'nl')
+    await openStatusTab(page, 'nl')
+    t.equal(await heading(page).textContent(), say('settings.title'))
+    t.equal(await text(page, '#video-status'), say('settingsVideo.notConfigured'))
+    t.equal(await configureLink(page, 'nl').getAttribute('target'), '_blank', `${say('video.configure')} ${say('video.configure.opensTab')}`)
+    await checkDutchScreen(t, page, 'status tab: not configured')
+  })
+
+  await step('Configureren opens the provider list in Dutch', async (t) => {
+    const tab = configure.opened(await openTab(page, () => configureLink(page, 'nl').click()))
+    t.equal(pathOf(tab), CONFIGURE)
+    t.equal(await heading(tab).textContent(), say('video.configure.title'))
+    const main = await text(tab, 'main')
+    for (const shown of [say('video.configure.intro'), SANDBOX.note!.nl, say('video.configure.closeTab')]) t.match(main, shown)
+    for (const provider of WITHOUT_REGISTRATION) {
+      t.match(main, say('video.configure.notSetUp', { provider }), `${provider}: not set up yet`)
+      t.equal(await tab.getByRole('link', { name: say('video.configure.setUp', { provider }) }).count(), 1)
+    }
+    for (const provider of ['Jitsi', 'Sandbox']) t.equal(await tab.getByRole('button', { name: say('video.configure.choose', { provider }) }).count(), 1)
+    await checkDutchScreen(t, tab, 'configure: provider list')
+  })
+
+  await step('Sandbox kiezen leads to its consent page in Dutch', async (t) => {
+    const tab = configure.tab()
+    await chooseSandbox(t, tab, 'nl')
+    t.equal(await heading(tab).textContent(), s.authorizeTitle)
+    t.match(await text(tab, 'main'), s.banner)
+    t.equal(await tab.getByRole('button', { name: s.deny }).count(), 1)
+    await checkDutchScreen(t, tab, 'sandbox consent page')
+  })
+
+  await step('Toestaan leads back to the configured screen with Opslaan and Verbinding verbreken', async (t) => {
+    const tab = configure.tab()
+    await allowAtSandbox(t, tab, ADMIN_SANDBOX, 'nl')
+    await tab.waitForURL((u) => u.pathname === CONFIGURE)
+    t.equal(await tab.getByRole('heading', { level: 2 }).first().textContent(), say('video.configured.heading'))
+    t.equal(
+      await text(tab, 'dl.facts'),
+      `${say('video.configured.provider')} Sandbox ${say('video.configure.sandbox')} ${say('video.configured.loggedInAs')} ${ADMIN_SANDBOX.name} <${ADMIN_SANDBOX.email}>`,
+    )
+    t.match(await tab.getByRole('status').textContent(), asShown(say('video.configured.connected', sandbox)))
+    t.equal(await tab.getByRole('heading', { level: 3 }).textContent(), say('video.configured.settings'))
+    t.equal(await tab.getByLabel(PASSCODE.label.nl).count(), 1, PASSCODE.label.nl)
+    t.equal(await tab.getByLabel(WAITING_ROOM.label.nl).count(), 1, WAITING_ROOM.label.nl)
+    t.match(await text(tab, 'main'), say('video.configured.switchHint'))
+    t.equal(await tab.getByRole('button', { name: say('action.save') }).count(), 1, say('action.save'))
+    t.equal(await tab.getByRole('button', { name: say('video.disconnect') }).count(), 1, say('video.disconnect'))
+    await checkDutchScreen(t, tab, 'configure: configured')
+  })
+
+  await step('Opslaan saves; after closing the tab, the status tab shows the Sandbox in Dutch', async (t) => {
+    const tab = configure.tab()
+    await tab.getByLabel(WAITING_ROOM.label.nl).check()
+    await submit(t, tab, `${CONFIGURE}/settings`, 303, () => tab.getByRole('button', { name: say('action.save') }).click())
+    await tab.getByRole('status').filter({ hasText: say('video.configured.saved') }).waitFor()
+    await configure.close()
+    const configured = `${say('video.status.configured')} Sandbox`
+    await returnToStatusTab(t, page, true, configured)
+    t.equal(await text(page, '#video-status'), `${configured} ${say('video.status.account', { account: ADMIN_SANDBOX.email })}`)
+    await checkDutchScreen(t, page, 'status tab: configured')
+  })
+
+  await step('Verbinding verbreken asks in Dutch and brings the provider list back', async (t) => {
+    const tab = await openTab(page, () => configureLink(page, 'nl').click())
+    t.equal(await disconnectInDialog(t, tab, 'nl'), `confirm: ${say('video.disconnect.confirmQuestion', sandbox)}`, 'the question of the dialog')
+    await tab.getByRole('status').filter({ hasText: say('video.disconnect.done', sandbox) }).waitFor()
+    t.equal(await tab.getByRole('button', { name: say('video.configure.choose', sandbox) }).count(), 1, 'the provider list is back')
+    await checkDutchScreen(t, tab, 'configure: disconnected')
+    await tab.close()
+  })
+
+  t.same(errors(), [], 'no console errors, CSP violations or page errors')
+})
+
 /** Chrome applies CSP form-action to the redirect after a form POST: "Choose Zoom" works only if the policy lists Zoom. */
 for (const js of [true, false]) {
   t.test(`Choose Zoom passes CSP form-action, JavaScript ${js ? 'enabled' : 'disabled'}`, async (t) => {
     const fake = await startZoomFake()
     t.teardown(() => fake.close())
-    const { url } = await startServer(t, fake.env)
-    const { page, errors } = await openSession(t, js)
+    const { url, page, errors } = await startSession(t, js, { env: fake.env })
     await setUpAdmin(t, page, url)
     await page.goto(`${url}${CONFIGURE}`)
 

@@ -4,44 +4,26 @@
 // passcode, dial-in); moving the follow-up moves the same meeting; video off deletes it at the provider. The list,
 // the form (also with a validation error), the follow-up page and Preferences → Video meetings are checked with
 // axe-core; console errors, CSP violations and page errors fail the run (except the logged 422 of the refused form).
+// A Dutch pass (with JavaScript) creates a follow-up with video in Dutch and checks its screens' words against the
+// catalog, and that no English shows.
 import t, { type Test } from 'tap'
 import type { Page } from 'playwright-core'
-import { checkAccessibility, launchBrowser, startServer, steps } from '../helpers/browser.js'
-import {
-  USER,
-  addUser,
-  configureSandbox,
-  follow,
-  heading,
-  mainMenu,
-  openSession as openSessionWith,
-  pathOf,
-  setUpAdmin,
-  signIn,
-  signOut,
-  submit,
-  allowAtSandbox,
-} from '../helpers/e2e-steps.js'
+import { followUpForm } from '../helpers/app.js'
+import { checkAccessibility, launchBrowser, steps } from '../helpers/browser.js'
+import { ADMIN_SANDBOX, USER, addUser, allowAtSandbox, asShown, checkDutchScreen, englishLeaks, fillFollowUp, follow, heading, mainMenu, startSession as startSessionWith, pathOf, setUpWithSandbox, signIn, signOut, submit, text, words, joinLink, type Language } from '../helpers/e2e-steps.js'
 
 const USER_SANDBOX = { email: 'bob@sandbox.example', name: 'Bob Sandbox' }
-const FOLLOW_UP = {
-  title: 'Quarterly review',
-  start: '2030-03-04T10:00',
-  end: '2030-03-04T11:00',
-  timeZone: 'Europe/Amsterdam',
-  attendees: ['ext@example.org', 'colleague@example.com'],
-}
+/** The follow-up the tests share (helpers/app.ts), as the browser fills it in. */
+const { title, start, end, timeZone, attendees } = followUpForm()
+const FOLLOW_UP = { title, start, end, timeZone, attendees: attendees.split('\n') }
 /** Amsterdam is on CET (UTC+1) in early March 2030. */
 const MOVED = { start: '2030-03-05T14:00', end: '2030-03-05T14:30', startUtc: '2030-03-05T13:00:00', endUtc: '2030-03-05T13:30:00' }
 const DIAL_IN = '+1 555 0100'
 const MEETING_URL = /^http:\/\/127\.0\.0\.1:\d+\/sandbox\/meet\/[\w-]+$/
 
 const browser = await launchBrowser(t)
-const openSession = (t: Test, js: boolean) => openSessionWith(t, browser, js)
+const startSession = (t: Test, js: boolean, language?: Language) => startSessionWith(t, browser, js, { language })
 
-/** An element's visible text with white space collapsed. */
-const text = async (page: Page, selector: string) => (await page.locator(selector).innerText()).replace(/\s+/g, ' ').trim()
-const joinLink = (page: Page) => page.getByRole('link', { name: 'Join meeting' })
 const followUpFacts = (page: Page) => page.locator('main > section.panel:not(.meeting) dl.facts')
 const followUpRow = (page: Page) => page.getByRole('row').filter({ hasText: FOLLOW_UP.title })
 
@@ -49,19 +31,23 @@ const followUpRow = (page: Page) => page.getByRole('row').filter({ hasText: FOLL
 // ---------------------------------------------------------------------------------------------------------
 // The user's follow-up.
 
-/** Fills the follow-up form except the title (the validation step leaves it empty once). */
-async function fillFollowUp(page: Page): Promise<void> {
-  await page.getByLabel('Start', { exact: true }).fill(FOLLOW_UP.start)
-  await page.getByLabel('End', { exact: true }).fill(FOLLOW_UP.end)
-  await page.getByLabel('Time zone').selectOption(FOLLOW_UP.timeZone)
-  await page.getByLabel('Attendees', { exact: true }).fill(FOLLOW_UP.attendees.join('\n'))
-  await page.getByLabel('Video meeting with Sandbox').check()
+/** The follow-up's meeting as its page shows it. */
+async function shownMeeting(page: Page, language: Language = 'en'): Promise<{ join: string; link: string; target: string | null }> {
+  const join = (await joinLink(page, language).getAttribute('href')) ?? ''
+  const link = await page.getByLabel(words(language).t('meeting.link')).inputValue()
+  return { join, link, target: await joinLink(page, language).getAttribute('target') }
 }
 
-/** The follow-up's meeting as its page shows it. */
-async function shownMeeting(page: Page): Promise<{ join: string; link: string; target: string | null }> {
-  const join = (await joinLink(page).getAttribute('href')) ?? ''
-  return { join, link: await page.getByLabel('Meeting link').inputValue(), target: await joinLink(page).getAttribute('target') }
+/** With JavaScript: Copy link shows, puts the link on the clipboard and says so. */
+async function copyMeetingLink(t: Test, page: Page, origin: string, meetingUrl: string, language: Language = 'en'): Promise<void> {
+  const { t: say } = words(language)
+  const copy = page.locator('#meeting button[data-copy="meeting-link"]')
+  t.equal(await copy.isVisible(), true, 'Copy link is shown')
+  t.equal(await copy.textContent(), say('meeting.copy'))
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin })
+  await copy.click()
+  await copy.filter({ hasText: say('meeting.copied') }).waitFor()
+  t.equal(await page.evaluate(() => navigator.clipboard.readText()), meetingUrl, 'the clipboard holds the link')
 }
 
 /** The Sandbox's own page for a meeting (its join URL), opened in the page, then back to the follow-up. */
@@ -77,15 +63,13 @@ async function atSandboxMeeting<T>(page: Page, joinUrl: string, look: () => Prom
 for (const js of [true, false]) {
   t.test(`Follow-up with a Sandbox meeting, JavaScript ${js ? 'enabled' : 'disabled'}`, async (t) => {
     const started = Date.now()
-    const { url } = await startServer(t)
-    const { page, errors } = await openSession(t, js)
+    const { url, page, errors } = await startSession(t, js)
     const step = steps(t)
     let followUpPath = ''
     let meetingUrl = ''
 
     await step('the admin sets up, configures the Sandbox, adds a user and signs out; the user signs in', async (t) => {
-      await setUpAdmin(t, page, url)
-      await configureSandbox(t, page)
+      await setUpWithSandbox(t, page, url)
       await addUser(t, page)
       await signOut(t, page)
       await signIn(t, page, USER)
@@ -105,7 +89,7 @@ for (const js of [true, false]) {
       t.equal(await page.locator('#f-typeId option:checked').textContent(), 'Meeting', 'the first type is proposed')
       t.equal(await page.getByLabel('Video meeting with Sandbox').isChecked(), true, 'video is on by default for the type Meeting')
       await checkAccessibility(t, page, 'new follow-up form')
-      await fillFollowUp(page)
+      await fillFollowUp(page, { ...FOLLOW_UP, title: '' }, true)
       await submit(t, page, '/follow-ups', 422, () => page.getByRole('button', { name: 'Save' }).click())
       const error = page.locator('#f-title-error')
       await error.waitFor()
@@ -156,17 +140,11 @@ for (const js of [true, false]) {
     })
 
     await step(js ? 'Copy link puts the link on the clipboard' : 'without JavaScript, no Copy button: the field can be selected', async (t) => {
-      const copy = page.locator('#meeting button[data-copy="meeting-link"]')
       const field = page.getByLabel('Meeting link')
       if (js) {
-        t.equal(await copy.isVisible(), true, 'Copy link is shown')
-        t.equal(await copy.textContent(), 'Copy link')
-        await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: url })
-        await copy.click()
-        await copy.filter({ hasText: 'Link copied' }).waitFor()
-        t.equal(await page.evaluate(() => navigator.clipboard.readText()), meetingUrl, 'the clipboard holds the link')
+        await copyMeetingLink(t, page, url, meetingUrl)
       } else {
-        t.equal(await copy.isHidden(), true, 'Copy link stays hidden')
+        t.equal(await page.locator('#meeting button[data-copy="meeting-link"]').isHidden(), true, 'Copy link stays hidden')
         await field.selectText()
         t.same(
           await field.evaluate((input: HTMLInputElement) => [input.selectionStart, input.selectionEnd]),
@@ -255,3 +233,70 @@ for (const js of [true, false]) {
     t.comment(`JavaScript ${js ? 'enabled' : 'disabled'}: ${((Date.now() - started) / 1000).toFixed(1)} s`)
   })
 }
+
+/**
+ * A follow-up with video for an administrator who speaks Dutch (setup in a browser asking for nl), with JavaScript:
+ * the form, the Sandbox's consent page and the follow-up with its meeting (Join meeting, Meeting link, Copy link)
+ * show the Dutch catalog's words (src/i18n/nl.ts), no English catalog string, and pass the accessibility check.
+ */
+t.test('Follow-up with a Sandbox meeting in Dutch, JavaScript enabled', async (t) => {
+  const started = Date.now()
+  const { url, page, errors } = await startSession(t, true, 'nl')
+  const { t: say, s } = words('nl')
+  const sandbox = { provider: 'Sandbox' }
+  const step = steps(t)
+  let meetingUrl = ''
+
+  await step('the admin sets up in Dutch and configures the Sandbox', async (t) => {
+    await setUpWithSandbox(t, page, url, 'nl')
+  })
+
+  await step('Nieuwe vervolgactie: the form in Dutch, video on by default', async (t) => {
+    await follow(page, () => mainMenu(page, say('nav.followUps'), 'nl').click(), '/follow-ups')
+    t.match(await text(page, 'main'), say('followUps.emptyUpcoming'))
+    await follow(page, () => page.getByRole('link', { name: say('followUps.new') }).click(), '/follow-ups/new')
+    t.equal(await heading(page).textContent(), say('followUps.newTitle'))
+    t.equal(await page.getByLabel(say('followUps.field.video', sandbox)).isChecked(), true, 'video is on by default')
+    t.match(await text(page, 'main'), say('followUps.field.videoHint', sandbox))
+    await checkDutchScreen(t, page, 'new follow-up form')
+  })
+
+  await step('Opslaan: saved, then the Sandbox asks in Dutch to sign in', async (t) => {
+    await fillFollowUp(page, FOLLOW_UP, true, 'nl')
+    await submit(t, page, '/follow-ups', 200, () => page.getByRole('button', { name: say('action.save') }).click())
+    await page.waitForURL((u) => u.pathname === '/sandbox/oauth/authorize')
+    t.equal(await heading(page).textContent(), s.authorizeTitle)
+    t.match(await page.getByRole('status').textContent(), say('followUps.created'), 'saved before leaving for the Sandbox')
+  })
+
+  await step('Toestaan leads back to the follow-up with its meeting, in Dutch', async (t) => {
+    await allowAtSandbox(t, page, ADMIN_SANDBOX, 'nl')
+    await page.waitForURL((u) => /^\/follow-ups\/\d+$/.test(u.pathname))
+    t.equal(await heading(page).textContent(), FOLLOW_UP.title)
+    t.match(await page.getByRole('status').textContent(), asShown(say('video.configured.connected', sandbox)))
+    const meeting = await shownMeeting(page, 'nl')
+    meetingUrl = meeting.join
+    t.match(meeting.join, MEETING_URL, `${say('meeting.join')} leads to the Sandbox meeting`)
+    t.equal(meeting.target, '_blank', 'in a new tab')
+    t.equal(meeting.link, meeting.join, `the link in the ${say('meeting.link')} field`)
+    t.equal(await page.locator('#meeting-heading').innerText(), say('meeting.heading'))
+    t.match(await text(page, '#meeting dl.facts'), new RegExp(`^${say('meeting.passcode')} [A-Za-z0-9]{6,10} ${say('meeting.dialIn')} \\+`))
+    const facts = followUpFacts(page)
+    t.same(await facts.locator('dt').allInnerTexts(), (['followUps.field.type', 'followUps.when', 'followUps.field.location', 'followUps.attendees'] as const).map((key) => say(key)))
+    const start = facts.locator('dd time').first()
+    const zone = /\(([^)]+)\)$/.exec(await facts.locator('dd').first().innerText())?.[1]
+    const dutchDate = new Intl.DateTimeFormat('nl', { dateStyle: 'full', timeStyle: 'short', timeZone: zone })
+    t.equal(await start.innerText(), dutchDate.format(new Date((await start.getAttribute('datetime'))!)), 'the start, written in Dutch')
+    t.equal(await page.getByRole('link', { name: say('followUps.edit') }).count(), 1, say('followUps.edit'))
+    t.equal(await page.getByRole('button', { name: say('followUps.delete') }).count(), 1, say('followUps.delete'))
+    await checkDutchScreen(t, page, 'follow-up with a meeting')
+  })
+
+  await step('Link kopiëren puts the link on the clipboard and says so in Dutch', async (t) => {
+    await copyMeetingLink(t, page, url, meetingUrl, 'nl')
+    t.same(await englishLeaks(page), [], 'no English after copying')
+  })
+
+  t.same(errors(), [], 'no console errors, CSP violations or page errors')
+  t.comment(`Dutch: ${((Date.now() - started) / 1000).toFixed(1)} s`)
+})

@@ -1,51 +1,33 @@
 // The foundation in a real browser, once with JavaScript (htmx-boosted navigation) and once without (plain
 // links and forms): setup → preferences → language → settings → sign out → sign in. Every distinct page is
-// checked with axe-core, and any console error, CSP violation or page error fails the run.
-import t, { type Test } from 'tap'
-import type { Page } from 'playwright-core'
+// checked with axe-core (the Dutch ones also for English catalog strings left over), and any console error, CSP
+// violation or page error fails the run.
+import t from 'tap'
 import { ADMIN } from '../helpers/app.js'
 import { checkAccessibility, launchBrowser, newPage, startServer, steps } from '../helpers/browser.js'
+import {
+  checkDutchScreen,
+  createAdmin,
+  englishLeaks,
+  follow,
+  heading,
+  mainMenu,
+  startSession,
+  pathOf,
+  sendSignIn,
+  signIn,
+  signOut,
+  submit,
+} from '../helpers/e2e-steps.js'
 
 const SCREENSHOT = '/tmp/vm-preferences.png'
 const HTMX_URL = /^\/assets\/[\w-]+\/vendor\/htmx\.min\.js$/
 
 const browser = await launchBrowser(t)
 
-const pathOf = (page: Page) => new URL(page.url()).pathname
-const heading = (page: Page) => page.getByRole('heading', { level: 1 })
-
-/**
- * Clicks a link to `path`, waits until the page it leads to (`landing`, after redirects) is shown, and returns
- * the headers of the request the click sent.
- */
-async function follow(page: Page, path: string, click: () => Promise<void>, landing = path): Promise<Record<string, string>> {
-  const request = page.waitForRequest((r) => new URL(r.url()).pathname === path && r.method() === 'GET')
-  await click()
-  const headers = await (await request).allHeaders()
-  await page.waitForURL((url) => url.pathname === landing)
-  return headers
-}
-
-/**
- * Clicks a form's submit button and checks the status of the POST to `action` (a redirect is 303); on another
- * status, stops the step with the text of the page the app answered with.
- */
-async function submit(t: Test, page: Page, action: string, expected: number, click: () => Promise<void>): Promise<void> {
-  const response = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === action)
-  await click()
-  const status = (await response).status()
-  t.equal(status, expected, `POST ${action} answers ${expected}`)
-  if (status !== expected) {
-    await page.waitForLoadState()
-    throw new Error(`POST ${action} answered ${status}; the page says: ${(await page.locator('main').innerText()).trim()}`)
-  }
-}
-
 for (const js of [true, false]) {
   t.test(`JavaScript ${js ? 'enabled' : 'disabled'}`, async (t) => {
-    const { url } = await startServer(t)
-    const { page, errors } = await newPage(browser, { javaScriptEnabled: js, locale: 'en-US' })
-    page.setDefaultTimeout(10_000)
+    const { url, page, errors } = await startSession(t, browser, js)
     const htmx = js ? page.waitForResponse((r) => HTMX_URL.test(new URL(r.url()).pathname)) : undefined
 
     const step = steps(t)
@@ -62,11 +44,7 @@ for (const js of [true, false]) {
     })
 
     await step('setup creates the administrator and signs them in', async (t) => {
-      await page.getByLabel('Name', { exact: true }).fill(ADMIN.name)
-      await page.getByLabel('Email address').fill(ADMIN.email)
-      await page.getByLabel('Password', { exact: true }).fill(ADMIN.password)
-      await page.getByLabel('Language').selectOption('en')
-      await submit(t, page, '/setup', 303, () => page.getByRole('button', { name: 'Create administrator' }).click())
+      await createAdmin(t, page)
       await page.waitForURL((u) => u.pathname === '/preferences/general')
       t.equal(await heading(page).textContent(), 'Preferences')
       t.equal(await page.getByRole('status').textContent(), 'The administrator was created. Welcome!')
@@ -87,7 +65,7 @@ for (const js of [true, false]) {
       await checkAccessibility(t, page, 'preferences: general')
 
       for (const tab of [all[1]!, all[2]!, all[0]!]) {
-        const headers = await follow(page, tab.path, () => tabs.getByRole('link', { name: tab.name, exact: true }).click())
+        const headers = await follow(page, () => tabs.getByRole('link', { name: tab.name, exact: true }).click(), tab.path, tab.path)
         t.equal(headers['hx-request'], js ? 'true' : undefined, `${tab.name}: ${js ? 'an htmx request' : 'a plain request'}`)
         if (js) t.equal(headers['hx-boosted'], 'true', `${tab.name}: boosted`)
         await tabs.locator(`a[href="${tab.path}"][aria-current="page"]`).waitFor()
@@ -99,6 +77,7 @@ for (const js of [true, false]) {
     })
 
     await step('switching the language to Nederlands', async (t) => {
+      t.ok((await englishLeaks(page)).includes('preferences.title: Preferences'), 'the check for English sees the English page')
       await page.getByLabel('Language').selectOption('nl')
       await submit(t, page, '/preferences/general', 303, () => page.getByRole('button', { name: 'Save' }).click())
       await heading(page).filter({ hasText: 'Voorkeuren' }).waitFor()
@@ -108,11 +87,11 @@ for (const js of [true, false]) {
       t.same(await tabs.getByRole('link').allTextContents(), ['Algemeen', 'E-mail', 'Videovergaderingen'])
       t.equal(await page.getByLabel('Taal').inputValue(), 'nl')
       t.equal(await page.locator('html').getAttribute('lang'), 'nl', '<html lang="nl">')
+      t.same(await englishLeaks(page), [], 'no English screen text left')
     })
 
     await step('Settings and maintenance lists the administrator', async (t) => {
-      const nav = page.getByRole('navigation', { name: 'Hoofdmenu' })
-      await follow(page, '/settings', () => nav.getByRole('link', { name: 'Instellingen en onderhoud' }).click(), '/settings/users')
+      await follow(page, () => mainMenu(page, 'Instellingen en onderhoud', 'nl').click(), '/settings/users')
       await heading(page).filter({ hasText: 'Instellingen en onderhoud' }).waitFor()
       t.equal(await heading(page).textContent(), 'Instellingen en onderhoud')
       const tabs = page.getByRole('navigation', { name: 'Onderdelen van de instellingen' })
@@ -120,32 +99,29 @@ for (const js of [true, false]) {
       const row = page.getByRole('row').filter({ hasText: ADMIN.email })
       t.equal(await row.count(), 1, 'one row for the administrator')
       t.match(await row.textContent(), new RegExp(`${ADMIN.name}.*Beheerder.*Actief`, 's'))
-      await checkAccessibility(t, page, 'settings: users')
+      await checkDutchScreen(t, page, 'settings: users')
 
-      await follow(page, '/settings/video-meetings', () => tabs.getByRole('link', { name: 'Videovergaderingen' }).click())
+      await follow(page, () => tabs.getByRole('link', { name: 'Videovergaderingen' }).click(), '/settings/video-meetings')
       await tabs.locator('a[href="/settings/video-meetings"][aria-current="page"]').waitFor()
       t.equal(await heading(page).textContent(), 'Instellingen en onderhoud', 'the whole page, not only its partial')
-      await checkAccessibility(t, page, 'settings: video meetings')
+      await checkDutchScreen(t, page, 'settings: video meetings')
 
-      await follow(page, '/settings/audit-log', () => tabs.getByRole('link', { name: 'Auditlogboek' }).click())
+      await follow(page, () => tabs.getByRole('link', { name: 'Auditlogboek' }).click(), '/settings/audit-log')
       await tabs.locator('a[href="/settings/audit-log"][aria-current="page"]').waitFor()
       t.match(await page.getByRole('table').textContent(), /Installatie ingesteld/)
-      await checkAccessibility(t, page, 'settings: audit log')
+      await checkDutchScreen(t, page, 'settings: audit log')
     })
 
     await step('signing out leads to the sign-in page', async (t) => {
-      await submit(t, page, '/sign-out', 303, () => page.getByRole('button', { name: 'Afmelden' }).click())
-      await page.waitForURL((u) => u.pathname === '/sign-in')
+      await signOut(t, page, 'nl')
       await heading(page).filter({ hasText: 'Sign in' }).waitFor()
-      t.equal(await page.getByRole('status').textContent(), 'U bent afgemeld.')
+      t.equal(await page.getByRole('status').textContent(), 'U bent afgemeld.', 'the goodbye in the language of who signed out')
       t.equal(await page.getByRole('button', { name: 'Afmelden' }).count(), 0, 'no longer signed in')
       await checkAccessibility(t, page, 'sign-in')
     })
 
     await step('a wrong password is refused', async (t) => {
-      await page.getByLabel('Email address').fill(ADMIN.email)
-      await page.getByLabel('Password').fill('not the password')
-      await submit(t, page, '/sign-in', 401, () => page.getByRole('button', { name: 'Sign in' }).click())
+      await sendSignIn(t, page, { email: ADMIN.email, password: 'not the password' }, 401)
       await page.getByRole('alert').filter({ hasText: 'The email address or password is incorrect.' }).waitFor()
       t.equal(pathOf(page), '/sign-in')
       t.equal(await page.getByLabel('Email address').inputValue(), ADMIN.email, 'the email address is kept')
@@ -153,8 +129,7 @@ for (const js of [true, false]) {
     })
 
     await step('the right password signs in', async (t) => {
-      await page.getByLabel('Password').fill(ADMIN.password)
-      await submit(t, page, '/sign-in', 303, () => page.getByRole('button', { name: 'Sign in' }).click())
+      await signIn(t, page, ADMIN, 'nl')
       await page.waitForURL((u) => u.pathname === '/follow-ups')
       await heading(page).filter({ hasText: 'Vervolgacties' }).waitFor()
       t.equal(await page.locator('.who').textContent(), `Aangemeld als ${ADMIN.name}`)

@@ -10,24 +10,8 @@ import fs from 'node:fs'
 import t, { type Test } from 'tap'
 import type { Page } from 'playwright-core'
 import { ADMIN } from '../helpers/app.js'
-import { checkAccessibility, launchBrowser, startServer, steps } from '../helpers/browser.js'
-import {
-  ADMIN_SANDBOX,
-  USER,
-  addUser,
-  configureSandbox,
-  follow,
-  heading,
-  mainMenu,
-  openSession as openSessionWith,
-  pathOf,
-  setUpAdmin,
-  signIn,
-  signOut,
-  submit,
-  allowAtSandbox,
-  openPreferences,
-} from '../helpers/e2e-steps.js'
+import { checkAccessibility, launchBrowser, steps } from '../helpers/browser.js'
+import { ADMIN_SANDBOX, USER, addUser, fillFollowUp, follow, heading, mainMenu, startSession as startSessionWith, pathOf, setUpWithSandbox, signIn, signOut, submit, allowAtSandbox, openPreferences, text, joinLink } from '../helpers/e2e-steps.js'
 import { startSmtpFake, type ReceivedMail } from '../fakes/smtp.js'
 
 const SENDER = { name: 'Ada Admin', address: ADMIN.email }
@@ -44,11 +28,8 @@ const MEETING_URL = /^http:\/\/127\.0\.0\.1:\d+\/sandbox\/meet\/[\w-]+$/
 const NO_SETTINGS = 'To send email invitations to external attendees, configure your email settings first.'
 
 const browser = await launchBrowser(t)
-const openSession = (t: Test, js: boolean) => openSessionWith(t, browser, js)
+const startSession = (t: Test, js: boolean) => startSessionWith(t, browser, js)
 
-/** An element's visible text with white space collapsed. */
-const text = async (page: Page, selector: string) => (await page.locator(selector).innerText()).replace(/\s+/g, ' ').trim()
-const joinLink = (page: Page) => page.getByRole('link', { name: 'Join meeting' })
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Each attendee's line on the follow-up page ("address · invitation: sent"), white space collapsed. */
@@ -63,17 +44,15 @@ const calendarPart = (mail: ReceivedMail) =>
 for (const js of [true, false]) {
   t.test(`Email invitations, JavaScript ${js ? 'enabled' : 'disabled'}`, async (t) => {
     const started = Date.now()
+    const { url, page, errors } = await startSession(t, js)
     const smtp = await startSmtpFake()
     t.teardown(() => smtp.close())
-    const { url } = await startServer(t)
-    const { page, errors } = await openSession(t, js)
     const step = steps(t)
     let followUpPath = ''
     let meetingUrl = ''
 
     await step('the admin sets up, configures the Sandbox and connects their own Sandbox account', async (t) => {
-      await setUpAdmin(t, page, url)
-      await configureSandbox(t, page)
+      await setUpWithSandbox(t, page, url)
       await openPreferences(page, 'Video meetings', '/preferences/video-meetings')
       t.match(await page.locator('main').textContent(), 'Your organization uses Sandbox for video meetings.')
       // Connect posts without htmx (hx-boost="false"): a plain 303 to the Sandbox in both modes.
@@ -127,12 +106,7 @@ for (const js of [true, false]) {
       const send = page.getByLabel('Send email invitation to attendees')
       t.equal(await send.isEnabled(), true, 'the invitation option can be used')
       t.equal(await page.getByText(NO_SETTINGS).count(), 0, 'no note about missing settings')
-      await page.getByLabel('Title', { exact: true }).fill(FOLLOW_UP.title)
-      await page.getByLabel('Start', { exact: true }).fill(FOLLOW_UP.start)
-      await page.getByLabel('End', { exact: true }).fill(FOLLOW_UP.end)
-      await page.getByLabel('Time zone').selectOption(FOLLOW_UP.timeZone)
-      await page.getByLabel('Attendees', { exact: true }).fill(FOLLOW_UP.attendees.join('\n'))
-      await page.getByLabel('Video meeting with Sandbox').check()
+      await fillFollowUp(page, FOLLOW_UP, true)
       await send.check()
       await checkAccessibility(t, page, 'new follow-up form with the invitation option')
       await submit(t, page, '/follow-ups', 200, () => page.getByRole('button', { name: 'Preview invitation' }).click())
@@ -211,12 +185,7 @@ for (const js of [true, false]) {
     })
 
     await step('the follow-up page offers Download .ics, a text/calendar file', async (t) => {
-      await page.getByLabel('Title', { exact: true }).fill(OTHER.title)
-      await page.getByLabel('Start', { exact: true }).fill(OTHER.start)
-      await page.getByLabel('End', { exact: true }).fill(OTHER.end)
-      await page.getByLabel('Time zone').selectOption(FOLLOW_UP.timeZone)
-      await page.getByLabel('Attendees', { exact: true }).fill(OTHER.attendees.join('\n'))
-      await page.getByLabel('Video meeting with Sandbox').uncheck()
+      await fillFollowUp(page, { ...OTHER, timeZone: FOLLOW_UP.timeZone }, false)
       await submit(t, page, '/follow-ups', 303, () => page.getByRole('button', { name: 'Save', exact: true }).click())
       await page.waitForURL((u) => /^\/follow-ups\/\d+$/.test(u.pathname))
       const path = pathOf(page)
