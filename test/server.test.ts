@@ -1,19 +1,8 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import t from 'tap'
-import { tempDir } from './helpers/app.js'
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
-}
+import { freePort, tempDir } from './helpers/app.js'
 
 async function waitFor(url: string, timeoutMs = 15_000): Promise<void> {
   const end = Date.now() + timeoutMs

@@ -1,3 +1,4 @@
+import net from 'node:net'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -5,6 +6,15 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import type { Test } from 'tap'
 import { buildApp, type AppDependencies } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
+
+/** A port nobody listens on right now (the OS picks it); a test that listens on it retries if it was taken meanwhile. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
 
 export function tempDir(t: Test, prefix = 'vm-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))

@@ -1,12 +1,11 @@
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
-import net from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import type { Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
-import { tempDir } from './app.js'
+import { freePort, tempDir } from './app.js'
 
 /** The system Chromium (scripts/ensure-test-tools.mjs installs it); playwright-core brings no browser of its own. */
 export const CHROMIUM = '/usr/bin/chromium'
@@ -21,15 +20,6 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
   '--disable-quic',
 ]
-
-/** A port nobody listens on right now (the OS picks it), so BASE_URL can be known before the app is built. */
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 /**
  * The real app on a fresh data directory, listening on 127.0.0.1 with BASE_URL set to where it listens;

@@ -24,7 +24,8 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { startSmtpFake, type ReceivedMail, type SmtpFake } from '../fakes/smtp.js'
 import { addUser, ADMIN, setUpAdmin, tempDir } from '../helpers/app.js'
-import { freePort, HttpSession, random, sleep, SmtpProxy, startServer, waitForOk, type Held, type HoldPoint, type ServerProcess } from './crash-helpers.js'
+import { HttpSession, random, sleep, SmtpProxy, startServer, waitForOk, type Held, type HoldPoint, type ServerProcess } from './crash-helpers.js'
+import { freePort } from '../helpers/app.js'
 
 const TOTAL_WRITES = 1_000
 const CONCURRENCY = 50

@@ -15,7 +15,6 @@
 import '../hardening/fast-scrypt.js'
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
@@ -23,7 +22,7 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import type { Db } from '../../src/db/database.js'
 import { FailureLimiter } from '../../src/security/rate-limit.js'
-import { ADMIN, followUpForm, tempDir } from '../helpers/app.js'
+import { ADMIN, followUpForm, freePort, tempDir } from '../helpers/app.js'
 
 // About 3½ minutes on two cores shared with other test files; generous for a slower, busier CI machine.
 t.setTimeout(15 * 60 * 1000)
@@ -100,14 +99,6 @@ interface Server {
   app: FastifyInstance
   url: string
   served: Served[]
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 /**
