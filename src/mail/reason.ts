@@ -14,6 +14,7 @@
  */
 import type { Language } from '../db/repositories/users.js'
 import { translator, type MessageKey, type Translate } from '../i18n/index.js'
+import { readStoredReason, storedReasonText } from '../i18n/stored-reason.js'
 
 export const MAIL_REASON_CODES = [
   // The mail server, or the way to it.
@@ -99,31 +100,10 @@ export function encodeMailReason(reason: MailReason): string {
   return encoded
 }
 
-type Parsed = { kind: 'reason'; reason: MailReason } | { kind: 'text'; text: string } | { kind: 'unknown' }
-
-/** A stored reason read back: structured, plain text (older rows, a sent message's server answer), or unknown JSON. */
-function parse(stored: unknown): Parsed {
-  if (stored && typeof stored === 'object') {
-    const reason = clean(stored)
-    return reason ? { kind: 'reason', reason } : { kind: 'unknown' }
-  }
-  if (typeof stored !== 'string') return { kind: 'text', text: '' }
-  const trimmed = stored.trim()
-  // Older rows are plain English sentences; only JSON starts like this.
-  if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) return { kind: 'text', text: stored }
-  try {
-    const reason = clean(JSON.parse(trimmed))
-    return reason ? { kind: 'reason', reason } : { kind: 'unknown' }
-  } catch {
-    // Cut off or damaged: never shown as raw JSON.
-    return { kind: 'unknown' }
-  }
-}
-
 /** Parses a stored mail reason; null for plain text and for what this version does not know. */
 export function parseMailReason(stored: unknown): MailReason | null {
-  const parsed = parse(stored)
-  return parsed.kind === 'reason' ? parsed.reason : null
+  const read = readStoredReason(stored, clean)
+  return read.kind === 'reason' ? read.reason : null
 }
 
 function render(t: Translate, reason: MailReason): string {
@@ -144,18 +124,7 @@ function render(t: Translate, reason: MailReason): string {
  * JSON. `language` is accepted for symmetry with reasonText; the words come from `t`.
  */
 export function mailReasonText(t: Translate, stored: unknown, _language: Language | string = 'en'): string {
-  try {
-    const parsed = parse(stored)
-    if (parsed.kind === 'text') return parsed.text
-    if (parsed.kind === 'reason') return render(t, parsed.reason)
-    return t('mail.reason.unknown')
-  } catch {
-    try {
-      return t('mail.reason.unknown')
-    } catch {
-      return ''
-    }
-  }
+  return storedReasonText(stored, clean, (reason) => render(t, reason), () => t('mail.reason.unknown'))
 }
 
 const english = translator('en')

@@ -10,6 +10,7 @@
  */
 import type { Language } from '../db/repositories/users.js'
 import { translator, type MessageKey, type Translate } from '../i18n/index.js'
+import { readStoredReason, storedReasonText } from '../i18n/stored-reason.js'
 
 export const REASON_CODES = [
   // The meeting API and the token endpoint: no answer, or one that cannot be used.
@@ -121,35 +122,10 @@ export function storedReason(error: unknown): string {
   return encodeReason({ code: 'internal_error' })
 }
 
-type Parsed = { kind: 'reason'; reason: Reason } | { kind: 'text'; text: string } | { kind: 'unknown'; provider?: string }
-
-/** A stored reason read back: structured, plain text (older rows), or JSON this version does not know. */
-function parse(stored: unknown): Parsed {
-  if (stored && typeof stored === 'object') {
-    const reason = clean(stored)
-    return reason ? { kind: 'reason', reason } : { kind: 'unknown' }
-  }
-  if (typeof stored !== 'string') return { kind: 'text', text: '' }
-  const trimmed = stored.trim()
-  // Older rows are plain English sentences; only JSON starts like this.
-  if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) return { kind: 'text', text: stored }
-  let value: unknown
-  try {
-    value = JSON.parse(trimmed)
-  } catch {
-    // Cut off or damaged: never shown as raw JSON.
-    return { kind: 'unknown' }
-  }
-  const reason = clean(value)
-  if (reason) return { kind: 'reason', reason }
-  const provider = value && typeof value === 'object' ? text((value as Record<string, unknown>).provider, MAX_NAME) : undefined
-  return { kind: 'unknown', ...(provider && { provider }) }
-}
-
 /** Parses a stored reason; null for plain text and for what this version does not know. */
 export function parseReason(stored: unknown): Reason | null {
-  const parsed = parse(stored)
-  return parsed.kind === 'reason' ? parsed.reason : null
+  const read = readStoredReason(stored, clean)
+  return read.kind === 'reason' ? read.reason : null
 }
 
 const numberFormats = new Map<string, Intl.NumberFormat>()
@@ -192,18 +168,9 @@ function render(t: Translate, reason: Reason, language: string): string {
  * numbers (0.5 → "0,5"); the words come from `t`.
  */
 export function reasonText(t: Translate, stored: unknown, language: Language | string = 'en'): string {
-  try {
-    const parsed = parse(stored)
-    if (parsed.kind === 'text') return parsed.text
-    if (parsed.kind === 'reason') return render(t, parsed.reason, language)
-    return t('reason.unknown', { provider: parsed.provider ?? t('reason.theProvider') })
-  } catch {
-    try {
-      return t('reason.unknown', { provider: t('reason.theProvider') })
-    } catch {
-      return ''
-    }
-  }
+  // JSON this version does not know still names its provider when it can.
+  const unknown = (value?: Record<string, unknown>) => t('reason.unknown', { provider: text(value?.provider, MAX_NAME) ?? t('reason.theProvider') })
+  return storedReasonText(stored, clean, (reason) => render(t, reason, language), unknown)
 }
 
 const english = translator('en')
