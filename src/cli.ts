@@ -5,14 +5,15 @@ import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig, withConfigFile, type Config } from './config.js'
 import { migrate, openDatabase, readMigrations, schemaVersion, type Migration } from './db/database.js'
 import { createAuditRepository } from './db/repositories/audit.js'
-import { createUserRepository, DuplicateEmailError, LastAdminError, type Language } from './db/repositories/users.js'
+import { createUserRepository, DuplicateEmailError, LastAdminError } from './db/repositories/users.js'
+import type { Language } from './i18n/languages.js'
 import { isEmail } from './forms.js'
-import { isLanguage } from './i18n/index.js'
+import { isLanguage } from './i18n/languages.js'
 import { appRoot, embedded, migrationsDir } from './paths.js'
 import { hashPassword, passwordProblem, MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH } from './security/passwords.js'
 import { KEY_FILE_NAME } from './security/keys.js'
 import { DATABASE_FILE, type AppDependencies } from './app.js'
-import { serve } from './server.js'
+import { serve } from './serve.js'
 
 export class UsageError extends Error {}
 

@@ -1,58 +1,10 @@
-import type { FastifyInstance } from 'fastify'
-import { buildApp, type AppDependencies } from './app.js'
-import { ConfigError, type Config } from './config.js'
-import { loggerOptions } from './logger.js'
+/**
+ * The entry of `npm start` (`node build/server.js [--config <file>]`): the CLI's `serve` command. Only an entry:
+ * the listening and shutting down is src/serve.ts, which the CLI imports, so there is no import circle.
+ */
 import { embedded } from './paths.js'
 
-export const SHUTDOWN_TIMEOUT_MS = 10_000
-
-/**
- * Listens, and on SIGTERM/SIGINT stops accepting, finishes in-flight requests, closes the database, exits 0.
- * `deps` carries the single executable's embedded files (src/sea/main.ts).
- */
-export async function serve(config: Config, deps: AppDependencies = {}): Promise<FastifyInstance> {
-  const app = await buildApp(config, { ...deps, logger: await loggerOptions(config) })
-  let closing = false
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (closing) {
-      app.log.warn({ signal }, 'second signal: exiting now')
-      process.exit(1)
-    }
-    closing = true
-    app.log.info({ signal }, 'shutting down')
-    const timer = setTimeout(() => {
-      app.log.error('shutdown took too long: exiting')
-      process.exit(1)
-    }, SHUTDOWN_TIMEOUT_MS)
-    timer.unref()
-    // Keep-alive connections whose in-flight request finishes during close() would otherwise hold it open.
-    setInterval(() => app.server.closeIdleConnections(), 100).unref()
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        app.log.error({ err: error }, 'error while shutting down')
-        process.exit(1)
-      },
-    )
-  }
-  process.once('SIGTERM', shutdown)
-  process.once('SIGINT', shutdown)
-  await app.listen({ port: config.port, host: config.host })
-  app.log.info({ url: config.baseUrl, dataDir: config.dataDir }, 'Video Meetings is ready')
-  return app
-}
-
-/** Prints a configuration error as one clear line and exits 2, instead of a stack trace. */
-export function exitOnConfigError(error: unknown): never {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`)
-    process.exit(2)
-  }
-  throw error
-}
-
-// `node build/server.js [--config <file>]` (npm start) is the CLI's `serve` command. Decided by the script's
-// name, not import.meta.url: in a bundle every module shares the bundle's URL.
+// Decided by the script's name, not import.meta.url: in a bundle every module shares the bundle's URL.
 const isEntryPoint = !embedded && (process.argv[1]?.endsWith('/server.js') || process.argv[1]?.endsWith('/server.ts'))
 if (isEntryPoint) {
   void import('./cli.js').then(({ main }) => main(['serve', ...process.argv.slice(2)]))

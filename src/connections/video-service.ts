@@ -4,7 +4,7 @@ import { AlreadyConfiguredError, type OrganizationProvider, type OrganizationPro
 import { hashOf, type PendingAuthorizationRepository, type Purpose, type StateProblem } from '../db/repositories/pending-authorizations.js'
 import type { ProviderClientRepository } from '../db/repositories/provider-clients.js'
 import type { UserConnectionRepository } from '../db/repositories/user-connections.js'
-import type { Language } from '../db/repositories/users.js'
+import type { Language } from '../i18n/languages.js'
 import { createOAuthClient, OAuthError, type ClientCredentials, type OAuthClient, type TokenSet } from '../oauth/client.js'
 import { ProviderError, type ProviderAdapter, type ProviderEndpoints, type ProviderId, type ProviderSettings, type Text } from '../providers/contract.js'
 import { resolveEndpoints, type OAuthProviderId } from '../providers/endpoints.js'

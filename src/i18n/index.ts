@@ -1,9 +1,10 @@
-import type { Language } from '../db/repositories/users.js'
+import { isLanguage, LANGUAGES, type Language } from './languages.js'
+
+export { isLanguage, LANGUAGES, type Language }
 import { en, type MessageKey } from './en.js'
 import { nl } from './nl.js'
 
 export type { MessageKey }
-export const LANGUAGES: readonly Language[] = ['en', 'nl']
 const catalogs: Record<Language, Record<MessageKey, string>> = { en, nl }
 
 export type Translate = (key: MessageKey, vars?: Record<string, string | number>) => string
@@ -23,9 +24,6 @@ export function translator(language: Language): Translate {
   return t
 }
 
-export function isLanguage(value: unknown): value is Language {
-  return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value)
-}
 
 /** Picks the best supported language from an Accept-Language header (q-values honoured), else English. */
 export function languageFromHeader(header: string | undefined): Language {

@@ -1,5 +1,5 @@
 import ical, { ICalAttendeeRole, ICalAttendeeStatus, ICalCalendarMethod, ICalEventStatus } from 'ical-generator'
-import type { Language } from '../db/repositories/users.js'
+import type { Language } from '../i18n/languages.js'
 import type { DialIn } from '../providers/contract.js'
 
 /** What an invitation says, frozen when the change was saved. */

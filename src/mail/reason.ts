@@ -12,7 +12,7 @@
  * e.g. {"code":"recipient_refused","status":550,"answer":"550 Mailbox unavailable"}; rows written before held plain
  * English, and still show as they are. The same idea as providers/reason.ts, for mail.
  */
-import type { Language } from '../db/repositories/users.js'
+import type { Language } from '../i18n/languages.js'
 import { translator, type MessageKey, type Translate } from '../i18n/index.js'
 import { readStoredReason, storedReasonText } from '../i18n/stored-reason.js'
 

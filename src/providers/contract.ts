@@ -2,8 +2,11 @@
  * The provider contract: what the app needs from a video meeting service. Adding a provider means adding
  * one module that exports a ProviderAdapter and listing it in registry.ts; nothing else changes.
  */
-import type { Language } from '../db/repositories/users.js'
+import type { Language } from '../i18n/languages.js'
 import { englishReason, type Reason } from './reason.js'
+import type { DialIn } from '../meetings/types.js'
+
+export type { DialIn }
 
 export type ProviderId = 'zoom' | 'teams' | 'google-meet' | 'webex' | 'jitsi' | 'sandbox'
 export const PROVIDER_IDS: readonly ProviderId[] = ['zoom', 'teams', 'google-meet', 'webex', 'jitsi', 'sandbox']
@@ -65,13 +68,6 @@ export interface MeetingInput {
    * adapters may use it to find a meeting a timed-out create did make.
    */
   requestId: string
-}
-
-export interface DialIn {
-  number: string
-  label?: string
-  /** PIN / conference id to type after dialling. */
-  pin?: string
 }
 
 /** What the app keeps about a meeting at the provider. */

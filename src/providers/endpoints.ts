@@ -1,4 +1,4 @@
-import { ConfigError, httpUrl } from '../config.js'
+import { ConfigError, httpUrl } from '../env.js'
 import type { ProviderEndpoints } from './contract.js'
 
 export type OAuthProviderId = 'zoom' | 'teams' | 'google-meet' | 'webex' | 'sandbox'

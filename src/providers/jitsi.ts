@@ -4,7 +4,7 @@
  * {random}: 16 characters from a 32-letter alphabet, 80 bits from crypto.randomInt.
  * Room names are lower case (Jitsi treats them case-insensitively) and URL-safe: ASCII letters, digits, hyphens.
  */
-import type { Language } from '../db/repositories/users.js'
+import type { Language } from '../i18n/languages.js'
 import type { MeetingInput, ProviderAdapter, ProviderSettings, Text } from './contract.js'
 import { randomToken, settingString, text, type Form } from './settings-helpers.js'
 

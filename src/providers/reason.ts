@@ -8,7 +8,7 @@
  * {"code":"timeout","provider":"Zoom","seconds":1}; rows written before held plain English, and still show as they
  * are.
  */
-import type { Language } from '../db/repositories/users.js'
+import type { Language } from '../i18n/languages.js'
 import { translator, type MessageKey, type Translate } from '../i18n/index.js'
 import { readStoredReason, storedReasonText } from '../i18n/stored-reason.js'
 

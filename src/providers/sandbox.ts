@@ -4,7 +4,7 @@
  * connect / create / update / delete path is exercised for real.
  */
 import crypto from 'node:crypto'
-import type { Language } from '../db/repositories/users.js'
+import type { Language } from '../i18n/languages.js'
 import {
   ProviderError,
   type ApiClient,

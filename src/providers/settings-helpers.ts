@@ -3,7 +3,7 @@
  * Messages are Text ({en, nl}) so provider modules stay self-contained (see contract.ts).
  */
 import { randomInt } from 'node:crypto'
-import type { Language } from '../db/repositories/users.js'
+import type { Language } from '../i18n/languages.js'
 import { ProviderError, type ApiClient, type ProviderSettings, type Text } from './contract.js'
 
 export type Form = Record<string, string | undefined>

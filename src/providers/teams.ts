@@ -21,7 +21,7 @@
  *     createOrGet with a PATCH of everything we own. There is no lookup by externalId (GET onlineMeetings
  *     filters only on joinWebUrl, joinMeetingId, videoTeleconferenceId), so `find` is createOrGet as well.
  */
-import type { Language } from '../db/repositories/users.js'
+import type { Language } from '../i18n/languages.js'
 import { ProviderError, type ApiClient, type MeetingInput, type MeetingRef, type ProviderAdapter, type ProviderSettings, type Text } from './contract.js'
 import { arr, bodyOf, call, checkbox, deleteIgnoringGone, obj, select, settingString, str, truncate, type Form } from './settings-helpers.js'
 

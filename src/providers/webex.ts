@@ -23,7 +23,7 @@
  *     ApiClient hands out no headers, so a full page is not paged but narrowed: the time window is halved
  *     (nearest half first) until a page is no longer full. With the integrationTag filter one page is enough.
  */
-import type { Language } from '../db/repositories/users.js'
+import type { Language } from '../i18n/languages.js'
 import { ProviderError, type ApiClient, type MeetingInput, type MeetingRef, type ProviderAdapter, type ProviderSettings, type Text } from './contract.js'
 import {
   arr,

@@ -8,7 +8,7 @@
 import crypto from 'node:crypto'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Db } from '../db/database.js'
-import type { Language } from '../db/repositories/users.js'
+import type { Language } from '../i18n/languages.js'
 import { HttpError, NotFoundError } from '../errors.js'
 import { isEmail, isTimeZone } from '../forms.js'
 import { deriveKey } from '../security/keys.js'

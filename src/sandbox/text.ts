@@ -2,7 +2,7 @@
  * Screen text of the Sandbox provider's own pages. The sandbox is a self-contained test provider, so its
  * words live here rather than in the app's catalog; both languages have every key (checked by the type).
  */
-import type { Language } from '../db/repositories/users.js'
+import type { Language } from '../i18n/languages.js'
 
 const en = {
   banner: 'Sandbox — a test provider built into Video Meetings; no real meetings are created.',

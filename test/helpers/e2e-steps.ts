@@ -4,7 +4,7 @@
 // (src/i18n, src/sandbox/text.ts), in the language the screen is meant to be in.
 import type { Test } from 'tap'
 import type { Browser, Page } from 'playwright-core'
-import type { Language } from '../../src/db/repositories/users.js'
+import type { Language } from '../../src/i18n/languages.js'
 import { en, type MessageKey } from '../../src/i18n/en.js'
 import { isLanguage, translator, type Translate } from '../../src/i18n/index.js'
 import { nl } from '../../src/i18n/nl.js'

@@ -1,11 +1,11 @@
 import crypto from 'node:crypto'
 import type { Db } from '../database.js'
-import type { DialIn } from '../../providers/contract.js'
-import type { Language } from './users.js'
+import type { DialIn, MeetingState } from '../../meetings/types.js'
+import type { Language } from '../../i18n/languages.js'
 import type { OutboxRepository } from '../../mail/outbox.js'
 import type { InvitationSnapshot } from '../../mail/invitation.js'
 
-export type MeetingState = 'pending' | 'ready' | 'needs_reconnect' | 'failed' | 'deleted'
+export type { MeetingState }
 
 export interface Meeting {
   followUpId: number

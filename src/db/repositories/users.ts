@@ -1,7 +1,7 @@
 import type { Db } from '../database.js'
+import type { Language } from '../../i18n/languages.js'
 
 export type Role = 'admin' | 'user'
-export type Language = 'en' | 'nl'
 
 export interface User {
   id: number
