@@ -1,4 +1,5 @@
-import type { FastifyBaseLogger } from 'fastify'
+import type { Log } from '../log.js'
+import { createWorkerLoop } from '../workers/loop.js'
 import type { FollowUpRepository } from '../db/repositories/follow-ups.js'
 import type { VideoService } from '../connections/video-service.js'
 import { buildInvitation, type MeetingDetails } from './invitation.js'
@@ -23,7 +24,7 @@ export interface MailerDeps {
   settings: MailSettingsRepository
   followUps: FollowUpRepository
   video: VideoService
-  log: FastifyBaseLogger
+  log: Log
   now?: () => number
   timeouts?: MailTimeouts
 }
@@ -33,9 +34,6 @@ export function createMailer(deps: MailerDeps) {
   const { outbox, log } = deps
   const now = deps.now ?? Date.now
   const timeouts = deps.timeouts ?? DEFAULT_TIMEOUTS
-  let timer: NodeJS.Timeout | null = null
-  let running: Promise<void> | null = null
-  let lastRun = 0
 
   function meetingFor(message: OutboxMessage): MeetingDetails | null | 'not_ready' {
     if (message.kind === 'cancel' || !message.snapshot.video || message.followUpId === null) return null
@@ -116,7 +114,6 @@ export function createMailer(deps: MailerDeps) {
   }
 
   async function runDue(limit = 20): Promise<number> {
-    lastRun = now()
     for (const message of outbox.recoverHandedOff()) {
       log.warn({ outboxId: message.id, followUpId: message.followUpId, kind: message.kind }, 'invitation was handed to the mail server before a stop: counted as sent, not sent again')
     }
@@ -132,34 +129,19 @@ export function createMailer(deps: MailerDeps) {
     return due.length
   }
 
+  const loop = createWorkerLoop({ name: 'mail worker', runDue: () => runDue(), log, now })
+
   return {
     runDue,
     /** Sends a test message now (Preferences → Email): the server's answer, or the exact error. */
     sendTest(settings: EffectiveMailSettings, to: string, subject: string, text: string): Promise<SendResult> {
       return send(settings, { from: { name: settings.fromName, address: settings.fromAddress }, to, subject, text })
     },
-    start(intervalMs = 2_000): void {
-      if (timer) return
-      lastRun = now()
-      timer = setInterval(() => {
-        if (running) return
-        running = runDue()
-          .then(() => undefined)
-          .catch((error: unknown) => log.error({ err: error }, 'mail worker failed'))
-          .finally(() => (running = null))
-      }, intervalMs)
-      timer.unref()
-    },
-    /** For /readyz: the worker is started and has run recently. */
-    healthy(maxIdleMs = 60_000): boolean {
-      return timer !== null && (running !== null || now() - lastRun < maxIdleMs)
-    },
+    /** The background worker (see workers/loop.ts); healthy() is what /readyz asks. */
+    start: loop.start,
+    healthy: loop.healthy,
     /** Stops taking messages and lets the one being sent finish. */
-    async stop(): Promise<void> {
-      if (timer) clearInterval(timer)
-      timer = null
-      await running
-    },
+    stop: loop.stop,
   }
 }
 

@@ -13,8 +13,8 @@
  * English, and still show as they are. The same idea as providers/reason.ts, for mail.
  */
 import type { Language } from '../i18n/languages.js'
-import { translator, type MessageKey, type Translate } from '../i18n/index.js'
-import { readStoredReason, storedReasonText } from '../i18n/stored-reason.js'
+import type { MessageKey, Translate } from '../i18n/index.js'
+import { defineStoredReason, MAX_STORED_REASON } from '../i18n/stored-reason.js'
 
 export const MAIL_REASON_CODES = [
   // The mail server, or the way to it.
@@ -59,7 +59,7 @@ const CODES = new Set<string>(MAIL_REASON_CODES)
 const PHASES = new Set<string>(MAIL_TIMEOUT_PHASES)
 
 /** What outbox.last_error keeps; a stored reason must fit whole, or it would read back as damaged. */
-export const MAX_STORED = 500
+export const MAX_STORED = MAX_STORED_REASON
 const MAX_TEXT = 300
 
 const text = (value: unknown): string | undefined =>
@@ -80,31 +80,22 @@ function clean(value: unknown): MailReason | null {
   return reason
 }
 
-/**
- * The stored form: JSON text that always fits outbox.last_error whole, so the slice there never cuts it into
- * unreadable JSON. Too long (a long answer full of characters JSON escapes), the transport's detail is shortened
- * first, then the server's answer, a little at a time: as much of the server's own words as fits is kept.
- */
-export function encodeMailReason(reason: MailReason): string {
-  const cleaned = clean(reason) ?? { code: 'internal_error' as const }
-  let encoded = JSON.stringify(cleaned)
-  while (encoded.length > MAX_STORED && (cleaned.answer || cleaned.detail)) {
-    const field = cleaned.detail ? 'detail' : 'answer'
-    const value = cleaned[field]!
-    // One character takes at most six in JSON (\u001f): never shortened by more than needed.
-    const shorter = value.slice(0, value.length - Math.max(1, Math.floor((encoded.length - MAX_STORED) / 6)))
-    if (shorter) cleaned[field] = shorter
-    else delete cleaned[field]
-    encoded = JSON.stringify(cleaned)
-  }
-  return encoded
-}
+const mailReasons = defineStoredReason<MailReason>({
+  clean,
+  fallback: { code: 'internal_error' },
+  render: (t, reason) => render(t, reason),
+  unknown: (t) => t('mail.reason.unknown'),
+  // Too long (a long answer full of characters JSON escapes): the transport's detail gives way first, then the
+  // server's answer, a little at a time, so as much of the server's own words as fits is kept.
+  shorten: ['detail', 'answer'],
+  maxStored: MAX_STORED,
+})
+
+/** The stored form (see i18n/stored-reason.ts): JSON text that always fits outbox.last_error whole. */
+export const encodeMailReason = mailReasons.encode
 
 /** Parses a stored mail reason; null for plain text and for what this version does not know. */
-export function parseMailReason(stored: unknown): MailReason | null {
-  const read = readStoredReason(stored, clean)
-  return read.kind === 'reason' ? read.reason : null
-}
+export const parseMailReason = mailReasons.parse
 
 function render(t: Translate, reason: MailReason): string {
   const vars = {
@@ -121,15 +112,11 @@ function render(t: Translate, reason: MailReason): string {
  * A stored mail reason (or a MailReason) in the reader's words: a structured reason through the catalog's
  * `mail.reason.<code>` keys, with the server's own answer verbatim inside; plain text (rows from before reasons
  * were structured) as it is; JSON this version does not know as a general sentence. Never throws, never shows raw
- * JSON. `language` is accepted for symmetry with reasonText; the words come from `t`.
+ * JSON. The words come from `t`.
  */
-export function mailReasonText(t: Translate, stored: unknown, _language: Language | string = 'en'): string {
-  return storedReasonText(stored, clean, (reason) => render(t, reason), () => t('mail.reason.unknown'))
+export function mailReasonText(t: Translate, stored: unknown, language: Language | string = 'en'): string {
+  return mailReasons.text(t, stored, language)
 }
-
-const english = translator('en')
 
 /** The English rendering: for logs and the SendResult's detail. */
-export function englishMailReason(reason: MailReason): string {
-  return mailReasonText(english, reason, 'en')
-}
+export const englishMailReason = mailReasons.english

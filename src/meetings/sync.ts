@@ -1,4 +1,5 @@
-import type { FastifyBaseLogger } from 'fastify'
+import type { Log } from '../log.js'
+import { createWorkerLoop } from '../workers/loop.js'
 import type { VideoService } from '../connections/video-service.js'
 import type { TokenManager } from '../connections/token-manager.js'
 import type { FollowUp, FollowUpRepository } from '../db/repositories/follow-ups.js'
@@ -39,7 +40,7 @@ export interface MeetingSyncDeps {
   connections: UserConnectionRepository
   tokens: TokenManager
   video: VideoService
-  log: FastifyBaseLogger
+  log: Log
   now?: () => number
   /** Called once a follow-up's meeting link exists or changed (the invitations wait for it). */
   onMeetingChanged?: (followUpId: number) => void
@@ -70,8 +71,6 @@ function meetingInput(f: FollowUp, requestId: string): MeetingInput {
 export function createMeetingSync(deps: MeetingSyncDeps) {
   const { followUps, jobs, connections, tokens, video, log } = deps
   const now = deps.now ?? Date.now
-  let timer: NodeJS.Timeout | null = null
-  let running: Promise<void> | null = null
 
   /** Runs `call` with the user's token; a 401 gets one refresh and one more try. */
   async function withApi<T>(connectionId: number, adapter: ProviderAdapter, call: (api: ApiClient) => Promise<T>): Promise<T> {
@@ -226,6 +225,8 @@ export function createMeetingSync(deps: MeetingSyncDeps) {
     return due.length
   }
 
+  const loop = createWorkerLoop({ name: 'meeting worker', runDue: () => runDue(), log, now })
+
   return {
     /**
      * Tries a follow-up's sync now, waiting at most `budgetMs`; the job keeps going (and is retried) if the
@@ -244,24 +245,10 @@ export function createMeetingSync(deps: MeetingSyncDeps) {
       }
     },
     runDue,
-    /** The background worker: every `intervalMs`, due jobs are run one at a time. */
-    start(intervalMs = 2_000): void {
-      if (timer) return
-      timer = setInterval(() => {
-        if (running) return
-        running = runDue()
-          .then(() => undefined)
-          .catch((error: unknown) => log.error({ err: error }, 'meeting worker failed'))
-          .finally(() => (running = null))
-      }, intervalMs)
-      timer.unref()
-    },
+    /** The background worker (see workers/loop.ts): every `intervalMs`, due jobs are run one at a time. */
+    start: loop.start,
     /** Stops taking jobs and waits for the one being run. */
-    async stop(): Promise<void> {
-      if (timer) clearInterval(timer)
-      timer = null
-      await running
-    },
+    stop: loop.stop,
   }
 }
 

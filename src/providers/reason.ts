@@ -9,8 +9,8 @@
  * are.
  */
 import type { Language } from '../i18n/languages.js'
-import { translator, type MessageKey, type Translate } from '../i18n/index.js'
-import { readStoredReason, storedReasonText } from '../i18n/stored-reason.js'
+import type { MessageKey, Translate } from '../i18n/index.js'
+import { defineStoredReason } from '../i18n/stored-reason.js'
 
 export const REASON_CODES = [
   // The meeting API and the token endpoint: no answer, or one that cannot be used.
@@ -106,10 +106,6 @@ function clean(value: unknown): Reason | null {
   return reason
 }
 
-/** The stored form: JSON text for meetings.last_error and meeting_events.detail. */
-export function encodeReason(reason: Reason): string {
-  return JSON.stringify(clean(reason) ?? { code: 'internal_error' })
-}
 
 /**
  * What to store for a failure: its structured reason when it has one, else its message as plain text (read back
@@ -122,11 +118,6 @@ export function storedReason(error: unknown): string {
   return encodeReason({ code: 'internal_error' })
 }
 
-/** Parses a stored reason; null for plain text and for what this version does not know. */
-export function parseReason(stored: unknown): Reason | null {
-  const read = readStoredReason(stored, clean)
-  return read.kind === 'reason' ? read.reason : null
-}
 
 const numberFormats = new Map<string, Intl.NumberFormat>()
 function formatNumber(value: number, language: string): string {
@@ -161,6 +152,21 @@ function render(t: Translate, reason: Reason, language: string): string {
   return reason.hint ? t(`reason.hint.${reason.hint}` as MessageKey, { reason: said }) : said
 }
 
+const providerReasons = defineStoredReason<Reason>({
+  clean,
+  fallback: { code: 'internal_error' },
+  render,
+  // JSON this version does not know still names its provider when it can.
+  unknown: (t, value) => t('reason.unknown', { provider: text(value?.provider, MAX_NAME) ?? t('reason.theProvider') }),
+  shorten: ['description'],
+})
+
+/** The stored form (see i18n/stored-reason.ts): JSON text for meetings.last_error and meeting_events.detail. */
+export const encodeReason = providerReasons.encode
+
+/** Parses a stored reason; null for plain text and for what this version does not know. */
+export const parseReason = providerReasons.parse
+
 /**
  * A stored reason (or a Reason) in the reader's words: a structured reason through the catalog's `reason.<code>`
  * keys; plain text (rows from before reasons were structured) as it is; JSON this version does not know as a
@@ -168,14 +174,8 @@ function render(t: Translate, reason: Reason, language: string): string {
  * numbers (0.5 → "0,5"); the words come from `t`.
  */
 export function reasonText(t: Translate, stored: unknown, language: Language | string = 'en'): string {
-  // JSON this version does not know still names its provider when it can.
-  const unknown = (value?: Record<string, unknown>) => t('reason.unknown', { provider: text(value?.provider, MAX_NAME) ?? t('reason.theProvider') })
-  return storedReasonText(stored, clean, (reason) => render(t, reason, language), unknown)
+  return providerReasons.text(t, stored, language)
 }
-
-const english = translator('en')
 
 /** The English rendering: the message of the errors that carry a reason (logs, exceptions, tests). */
-export function englishReason(reason: Reason): string {
-  return reasonText(english, reason, 'en')
-}
+export const englishReason = providerReasons.english
