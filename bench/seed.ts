@@ -14,7 +14,7 @@ import { createOrganizationProviderRepository } from '../src/db/repositories/org
 import { createUserConnectionRepository } from '../src/db/repositories/user-connections.js'
 import { createUserRepository } from '../src/db/repositories/users.js'
 import { migrationsDir } from '../src/paths.js'
-import { SqliteSessionStore } from '../src/plugins/session-store.js'
+import { SqliteSessionStore } from '../src/db/repositories/sessions.js'
 import { SANDBOX_CLIENT_ID } from '../src/sandbox/server.js'
 import { deriveKey, loadMasterSecret } from '../src/security/keys.js'
 import { hashPassword } from '../src/security/passwords.js'

@@ -5,24 +5,9 @@ import formbody from '@fastify/formbody'
 import session, { type FastifySessionOptions, type SessionStore } from '@fastify/session'
 import type { Config } from './config.js'
 import { migrate, openDatabase, readMigrations, type Db } from './db/database.js'
-import { createAuditRepository } from './db/repositories/audit.js'
-import { createUserRepository } from './db/repositories/users.js'
-import { createOrganizationProviderRepository } from './db/repositories/organization-provider.js'
-import { createPendingAuthorizationRepository } from './db/repositories/pending-authorizations.js'
-import { createProviderClientRepository } from './db/repositories/provider-clients.js'
-import { createVideoService } from './connections/video-service.js'
-import { createTokenManager } from './connections/token-manager.js'
-import { createUserConnectionRepository } from './db/repositories/user-connections.js'
-import { createFollowUpRepository } from './db/repositories/follow-ups.js'
-import { createJobRepository } from './db/repositories/jobs.js'
-import { createMeetingSync } from './meetings/sync.js'
-import { createMailSettingsRepository } from './mail/settings.js'
-import { createOutboxRepository } from './mail/outbox.js'
-import { createMailer } from './mail/mailer.js'
-import { authorizationOrigins, createProviders } from './providers/registry.js'
-import { sandboxClient, sandboxPlugin } from './sandbox/server.js'
-import { Vault } from './security/vault.js'
-import type { ProviderId } from './providers/contract.js'
+import { authorizationOrigins } from './providers/registry.js'
+import { sandboxPlugin } from './sandbox/server.js'
+import { createServices } from './services.js'
 import { deriveKey, loadMasterSecret } from './security/keys.js'
 import { migrationsDir } from './paths.js'
 import { assetsPlugin, type AssetSource } from './plugins/assets.js'
@@ -30,7 +15,6 @@ import { csrfPlugin } from './plugins/csrf.js'
 import { errorsPlugin } from './plugins/errors.js'
 import { pagesPlugin } from './plugins/pages.js'
 import { securityHeadersPlugin } from './plugins/security-headers.js'
-import { SqliteSessionStore } from './plugins/session-store.js'
 import { setupGate } from './routes/setup.js'
 import healthRoutes from './routes/health.js'
 import routes from './routes/index.js'
@@ -137,91 +121,17 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   app.addHook('onResponse', logRequest)
 
   const masterSecret = loadMasterSecret(config.dataDir, config.secretKey)
-  const users = createUserRepository(db)
-  let setUp = users.count() > 0
+  const services = createServices({ config, db, masterSecret, log: app.log })
   app.decorate('config', config)
   app.decorate('db', db)
   app.decorate('masterSecret', masterSecret)
-  app.decorate('repos', { users, audit: createAuditRepository(db) })
-  app.decorate('isSetUp', () => (setUp ||= users.count() > 0))
-
-  const vault = new Vault(masterSecret)
-  app.decorate('vault', vault)
-  const audit = app.repos.audit
-  const pending = createPendingAuthorizationRepository(db)
-  const sandbox = config.providers.sandbox ? sandboxClient(config.baseUrl, masterSecret) : undefined
-  const connections = createUserConnectionRepository(db, vault)
-  const outbox = createOutboxRepository(db)
-  const mailSettings = createMailSettingsRepository(db, vault)
-  const followUps = createFollowUpRepository(db, Date.now, outbox)
-  const jobs = createJobRepository(db)
-  const video = createVideoService({
-    config,
-    vault,
-    providers: createProviders(config),
-    clients: createProviderClientRepository(db),
-    organization: createOrganizationProviderRepository(db),
-    pending,
-    audit,
-    connections,
-    onUserConnected: (userId) => {
-      // Meetings that waited for this user's sign-in go now.
-      jobs.wakeForUser(userId, Date.now())
-    },
-    ...(sandbox && { sandboxClient: { id: sandbox.id, secret: sandbox.secret } }),
-  })
-  const tokens = createTokenManager({
-    db,
-    connections,
-    clientFor: (provider) => video.oauthClient(provider as ProviderId),
-    // Longer than any token request may take, so a slow refresh never loses its lease.
-    leaseMs: config.providers.httpTimeoutMs * 3,
-    log: app.log,
-  })
-  const mailer = createMailer({
-    outbox,
-    settings: mailSettings,
-    followUps,
-    video,
-    log: app.log,
-    timeouts: { connectionMs: config.smtpTimeoutMs, greetingMs: config.smtpTimeoutMs, socketMs: config.smtpTimeoutMs * 3 },
-  })
-  const meetings = createMeetingSync({
-    followUps,
-    jobs,
-    connections,
-    tokens,
-    video,
-    log: app.log,
-    // Invitations that waited for the video link may go now.
-    onMeetingChanged: (followUpId) => {
-      outbox.releaseWaiting(followUpId)
-    },
-  })
-  app.decorate('video', video)
-  app.decorate('followUps', followUps)
-  app.decorate('connections', connections)
-  app.decorate('meetings', meetings)
-  app.decorate('mail', { settings: mailSettings, outbox, mailer })
+  app.decorate('services', services)
   app.addHook('onReady', async () => {
-    if (deps.startWorkers !== false) {
-      meetings.start()
-      mailer.start()
-    }
+    services.startSweeps()
+    if (deps.startWorkers !== false) services.startWorkers()
   })
-  // Stop taking jobs first, let the one running finish, then close provider clients.
-  app.addHook('preClose', async () => {
-    await Promise.all([meetings.stop(), mailer.stop()])
-  })
-  app.addHook('onClose', () => video.close())
-
-  const sessionStore = new SqliteSessionStore(db, config.sessionTtlSeconds * 1000)
-  app.decorate('sessionStore', sessionStore)
-  const sweep = setInterval(() => {
-    sessionStore.sweep()
-    pending.sweep()
-  }, 15 * 60 * 1000).unref()
-  app.addHook('onClose', async () => clearInterval(sweep))
+  app.addHook('preClose', () => services.stopWorkers())
+  app.addHook('onClose', () => services.close())
 
   const formActionOrigins = authorizationOrigins(config)
   await app.register(securityHeadersPlugin, { https: config.isHttps, formActionOrigins: () => formActionOrigins })
@@ -229,16 +139,16 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   await app.register(healthRoutes, {
     expectedSchemaVersion: migrations.length,
     // Ready means invitations go out: the mail worker must be running (when this app runs workers).
-    checks: deps.startWorkers === false ? [] : [{ name: 'mail worker', check: () => mailer.healthy() }],
+    checks: deps.startWorkers === false ? [] : [{ name: 'mail worker', check: () => services.mail.mailer.healthy() }],
   })
 
   await app.register(formbody)
   await app.register(cookie)
-  await app.register(session, sessionOptions(config, masterSecret, sessionStore))
+  await app.register(session, sessionOptions(config, masterSecret, services.sessions))
   await app.register(csrfPlugin)
   await app.register(pagesPlugin, { cacheTemplates: config.cacheTemplates, readTemplate: deps.readTemplate })
   await app.register(errorsPlugin)
-  app.addHook('onRequest', setupGate(app))
+  app.addHook('onRequest', setupGate(() => services.isSetUp()))
   await app.register(routes)
   if (config.providers.sandbox) await app.register(sandboxPlugin, { baseUrl: config.baseUrl, masterSecret })
   return app

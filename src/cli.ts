@@ -5,6 +5,9 @@ import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig, withConfigFile, type Config } from './config.js'
 import { migrate, openDatabase, readMigrations, schemaVersion, type Migration } from './db/database.js'
 import { createAuditRepository } from './db/repositories/audit.js'
+import { SqliteSessionStore } from './db/repositories/sessions.js'
+import { transactor } from './db/transaction.js'
+import { createAccountService } from './users/accounts.js'
 import { createUserRepository, DuplicateEmailError, LastAdminError } from './db/repositories/users.js'
 import type { Language } from './i18n/languages.js'
 import { isEmail } from './forms.js'
@@ -68,7 +71,9 @@ function databaseFile(config: Config): string {
 function openRepositories(config: Config, runtime: CliRuntime) {
   const db = openDatabase(databaseFile(config))
   migrate(db, runtime.migrations())
-  return { db, users: createUserRepository(db), audit: createAuditRepository(db) }
+  const users = createUserRepository(db)
+  const accounts = createAccountService({ transact: transactor(db), users, sessions: new SqliteSessionStore(db, 0) })
+  return { db, users, accounts, audit: createAuditRepository(db) }
 }
 
 /** Reads a password without echoing it when a terminal is attached, else one line from standard input. */
@@ -174,12 +179,11 @@ async function userSetPassword(config: Config, runtime: CliRuntime, argv: string
   })
   const email = emailOption(values.email)
   const password = await newPassword(values['password-file'])
-  const { db, users, audit } = openRepositories(config, runtime)
+  const { db, users, accounts, audit } = openRepositories(config, runtime)
   try {
     const user = users.findByEmailWithHash(email)
     if (!user) throw new UsageError(`No user with the email ${email}`)
-    users.updatePasswordHash(user.id, await hashPassword(password))
-    users.deleteSessions(user.id)
+    accounts.setPassword(user.id, await hashPassword(password))
     audit.record(ACTOR, 'user.password', user.email)
     out.write(`Set the password of ${user.name} <${user.email}>; their sessions were ended\n`)
   } finally {
@@ -190,7 +194,7 @@ async function userSetPassword(config: Config, runtime: CliRuntime, argv: string
 function userDeactivate(config: Config, runtime: CliRuntime, argv: string[], out: NodeJS.WritableStream): void {
   const { values } = parseArgs({ args: argv, options: { email: { type: 'string' } }, strict: true, allowPositionals: false })
   const email = emailOption(values.email)
-  const { db, users, audit } = openRepositories(config, runtime)
+  const { db, users, accounts, audit } = openRepositories(config, runtime)
   try {
     const user = users.findByEmailWithHash(email)
     if (!user) throw new UsageError(`No user with the email ${email}`)
@@ -199,7 +203,7 @@ function userDeactivate(config: Config, runtime: CliRuntime, argv: string[], out
       return
     }
     try {
-      users.setActive(user.id, false)
+      accounts.setActive(user.id, false)
     } catch (error) {
       if (error instanceof LastAdminError) throw new Error(`${user.email} is the last active administrator and stays active`)
       throw error

@@ -1,23 +1,9 @@
 import type { Config } from './config.js'
 import type { Db } from './db/database.js'
-import type { AuditRepository } from './db/repositories/audit.js'
-import type { User, UserRepository } from './db/repositories/users.js'
+import type { User } from './db/repositories/users.js'
 import type { Language } from './i18n/languages.js'
 import type { Translate } from './i18n/index.js'
-import type { SqliteSessionStore } from './plugins/session-store.js'
-import type { VideoService } from './connections/video-service.js'
-import type { Vault } from './security/vault.js'
-import type { FollowUpRepository } from './db/repositories/follow-ups.js'
-import type { UserConnectionRepository } from './db/repositories/user-connections.js'
-import type { MeetingSync } from './meetings/sync.js'
-import type { MailSettingsRepository } from './mail/settings.js'
-import type { OutboxRepository } from './mail/outbox.js'
-import type { Mailer } from './mail/mailer.js'
-
-export interface Repositories {
-  users: UserRepository
-  audit: AuditRepository
-}
+import type { Services } from './services.js'
 
 export interface Flash {
   kind: 'success' | 'error' | 'info'
@@ -28,18 +14,10 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config
     db: Db
-    repos: Repositories
-    sessionStore: SqliteSessionStore
     masterSecret: Buffer
-    vault: Vault
-    video: VideoService
-    followUps: FollowUpRepository
-    connections: UserConnectionRepository
-    meetings: MeetingSync
-    mail: { settings: MailSettingsRepository; outbox: OutboxRepository; mailer: Mailer }
+    /** Every service of the app (src/services.ts): what routes call. */
+    services: Services
     routeTable: { method: string; url: string; csrf: boolean }[]
-    /** Answers requests once the first administrator exists; false only on a fresh installation. */
-    isSetUp(): boolean
   }
   interface FastifyRequest {
     user: User | null

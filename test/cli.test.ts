@@ -150,7 +150,7 @@ t.test('backup: a consistent copy of the live database (SQLite backup API), neve
   t.teardown(() => app.close())
   const pw = writeFile(dataDir, 'pw', 'long enough password')
   t.equal((await run(['user', 'add', '--email', 'a@example.com', '--name', 'A', '--admin', '--password-file', pw], env)).code, 0)
-  app.repos.audit.record({ id: null, name: 'test' }, 'test.write', 'not yet checkpointed')
+  app.services.audit.record({ id: null, name: 'test' }, 'test.write', 'not yet checkpointed')
 
   t.equal((await run(['backup', target], env)).code, 1, 'the target folder must exist')
   fs.mkdirSync(path.dirname(target))

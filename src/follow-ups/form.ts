@@ -1,6 +1,7 @@
 import { FormReader, isEmail, isTimeZone } from '../forms.js'
 import type { Translate } from '../i18n/index.js'
-import type { FollowUp, FollowUpInput, FollowUpType } from '../db/repositories/follow-ups.js'
+import type { FollowUp, FollowUpInput } from '../db/repositories/follow-ups.js'
+import type { FollowUpType } from '../db/repositories/follow-up-types.js'
 import { utcToZonedInput, zonedToUtc } from './time.js'
 
 export const MAX_ATTENDEES = 50
@@ -76,3 +77,5 @@ export function readFollowUpForm(body: unknown, t: Translate, types: FollowUpTyp
       : null
   return { input, values: f.values, errors: f.errors, sendInvitations, action, invite }
 }
+
+export type FollowUpForm = ReturnType<typeof readFollowUpForm>

@@ -1,18 +1,12 @@
 import ical, { ICalAttendeeRole, ICalAttendeeStatus, ICalCalendarMethod, ICalEventStatus } from 'ical-generator'
 import type { Language } from '../i18n/languages.js'
-import type { DialIn } from '../providers/contract.js'
+import type { DialIn } from '../meetings/types.js'
+import type { Appointment } from '../follow-ups/appointment.js'
 
 /** What an invitation says, frozen when the change was saved. */
-export interface InvitationSnapshot {
+export interface InvitationSnapshot extends Appointment {
   uid: string
   sequence: number
-  title: string
-  startsAt: string
-  endsAt: string
-  timeZone: string
-  location: string
-  description: string
-  video: boolean
   organizer: { name: string; email: string }
   /** Everyone on the invitation (ATTENDEE lines), not only this recipient. */
   attendees: string[]

@@ -1,6 +1,7 @@
 import type { Log } from '../log.js'
 import { createWorkerLoop } from '../workers/loop.js'
 import type { FollowUpRepository } from '../db/repositories/follow-ups.js'
+import type { Transact } from '../db/transaction.js'
 import type { VideoService } from '../connections/video-service.js'
 import { buildInvitation, type MeetingDetails } from './invitation.js'
 import type { OutboxMessage, OutboxRepository } from './outbox.js'
@@ -20,6 +21,7 @@ export function mailBackoffMs(attempts: number): number {
 }
 
 export interface MailerDeps {
+  transact: Transact
   outbox: OutboxRepository
   settings: MailSettingsRepository
   followUps: FollowUpRepository
@@ -31,9 +33,14 @@ export interface MailerDeps {
 
 /** The outbox worker: sends queued invitations through each organizer's own mail server. */
 export function createMailer(deps: MailerDeps) {
-  const { outbox, log } = deps
+  const { outbox, log, transact } = deps
   const now = deps.now ?? Date.now
   const timeouts = deps.timeouts ?? DEFAULT_TIMEOUTS
+
+  /** An invitation the attendee has: their later removal sends a cancellation. */
+  function invited(message: OutboxMessage): void {
+    if (message.kind === 'request' && message.followUpId !== null) deps.followUps.markInvited(message.followUpId, message.recipient)
+  }
 
   function meetingFor(message: OutboxMessage): MeetingDetails | null | 'not_ready' {
     if (message.kind === 'cancel' || !message.snapshot.video || message.followUpId === null) return null
@@ -103,7 +110,9 @@ export function createMailer(deps: MailerDeps) {
       }
     })
     if (result.ok) {
-      outbox.markSent(message, result.detail)
+      transact(() => {
+        if (outbox.markSent(message, result.detail)) invited(message)
+      })
       log.info({ outboxId: message.id, followUpId: message.followUpId, kind: message.kind }, 'invitation sent')
     } else if (result.transient && message.attempts + 1 < MAX_MAIL_ATTEMPTS) {
       outbox.markRetry(message, now() + mailBackoffMs(message.attempts), stored(result))
@@ -114,7 +123,7 @@ export function createMailer(deps: MailerDeps) {
   }
 
   async function runDue(limit = 20): Promise<number> {
-    for (const message of outbox.recoverHandedOff()) {
+    for (const message of transact(() => outbox.recoverHandedOff().map((m) => (invited(m), m)))) {
       log.warn({ outboxId: message.id, followUpId: message.followUpId, kind: message.kind }, 'invitation was handed to the mail server before a stop: counted as sent, not sent again')
     }
     const due = outbox.claimDue(limit, LOCK_MS)

@@ -99,7 +99,7 @@ export function createOutboxRepository(db: Db, now: () => number = Date.now) {
   const failed = db.prepare("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, locked_until = 0, sent_at = NULL WHERE id = ? AND state = 'sending'")
   const wait = db.prepare("UPDATE outbox SET state = 'waiting', locked_until = 0, sent_at = NULL WHERE id = ? AND state = 'sending'")
   const attempt = db.prepare('INSERT INTO outbox_attempts (outbox_id, ok, detail) VALUES (?, ?, ?)')
-  const markInvited = db.prepare('UPDATE attendees SET invited = 1 WHERE follow_up_id = ? AND email = ?')
+  const everQueued = db.prepare<[number], number>('SELECT COUNT(*) FROM outbox WHERE follow_up_id = ?').pluck()
   const latest = db.prepare<[number], Row>(
     `SELECT o.* FROM outbox o JOIN (SELECT recipient, MAX(id) AS id FROM outbox WHERE follow_up_id = ? AND state != 'superseded' GROUP BY recipient) l ON l.id = o.id`,
   )
@@ -125,6 +125,10 @@ export function createOutboxRepository(db: Db, now: () => number = Date.now) {
     /** An invitation not sent yet must not go out (the attendee was removed, or the follow-up deleted). */
     withdraw(followUpId: number, recipient: string): number {
       return supersede.run(followUpId, recipient).changes
+    },
+    /** Whether anything about this follow-up was ever queued: the next invitation's SEQUENCE rises. */
+    everQueued(followUpId: number): boolean {
+      return everQueued.get(followUpId)! > 0
     },
     /** Whether this attendee has (or is being sent) an invitation, so a removal must cancel it. */
     reached(followUpId: number, recipient: string): boolean {
@@ -155,16 +159,16 @@ export function createOutboxRepository(db: Db, now: () => number = Date.now) {
       return db.transaction(() =>
         recover.all({ now: now() }).map((row) => {
           attempt.run(row.id, 1, HANDED_OFF_DETAIL)
-          if (row.kind === 'request' && row.follow_up_id !== null) markInvited.run(row.follow_up_id, row.recipient)
           return toMessage(row)
         }),
       )()
     },
-    markSent(message: OutboxMessage, detail: string): void {
-      db.transaction(() => {
-        if (sent.run(message.id).changes === 0) return
+    /** False: the row was not ours to mark (its lease was lost). */
+    markSent(message: OutboxMessage, detail: string): boolean {
+      return db.transaction(() => {
+        if (sent.run(message.id).changes === 0) return false
         attempt.run(message.id, 1, detail.slice(0, 500))
-        if (message.kind === 'request' && message.followUpId !== null) markInvited.run(message.followUpId, message.recipient)
+        return true
       })()
     },
     markRetry(message: OutboxMessage, at: number, detail: string): void {

@@ -3,12 +3,16 @@ import { createWorkerLoop } from '../workers/loop.js'
 import type { VideoService } from '../connections/video-service.js'
 import type { TokenManager } from '../connections/token-manager.js'
 import type { FollowUp, FollowUpRepository } from '../db/repositories/follow-ups.js'
-import type { Job, JobRepository } from '../db/repositories/jobs.js'
+import { SYNC_JOB, type Job, type JobRepository } from '../db/repositories/jobs.js'
+import type { MeetingRepository } from '../db/repositories/meetings.js'
+import type { Transact } from '../db/transaction.js'
 import type { UserConnectionRepository } from '../db/repositories/user-connections.js'
 import { ProviderError, type ApiClient, type MeetingInput, type MeetingRef, type ProviderAdapter } from '../providers/contract.js'
 import { encodeReason, storedReason } from '../providers/reason.js'
 
-export const SYNC_JOB = 'meeting.sync'
+export { SYNC_JOB }
+/** How long a save (or the return from a provider sign-in) waits for its meeting before showing the page. */
+export const INLINE_SYNC_BUDGET_MS = 5_000
 const LOCK_MS = 120_000
 /** Attempts before a meeting is marked failed: with the backoff below, about two days of trying. */
 export const MAX_ATTEMPTS = 14
@@ -35,7 +39,9 @@ export type SyncOutcome =
   | { kind: 'blocked'; reason: 'not_connected' | 'needs_reconnect' }
 
 export interface MeetingSyncDeps {
+  transact: Transact
   followUps: FollowUpRepository
+  meetings: MeetingRepository
   jobs: JobRepository
   connections: UserConnectionRepository
   tokens: TokenManager
@@ -69,7 +75,7 @@ function meetingInput(f: FollowUp, requestId: string): MeetingInput {
  * retried with bounded backoff when the provider is down. The organization's provider is the only one used.
  */
 export function createMeetingSync(deps: MeetingSyncDeps) {
-  const { followUps, jobs, connections, tokens, video, log } = deps
+  const { transact, followUps, meetings, jobs, connections, tokens, video, log } = deps
   const now = deps.now ?? Date.now
 
   /** Runs `call` with the user's token; a 401 gets one refresh and one more try. */
@@ -93,8 +99,8 @@ export function createMeetingSync(deps: MeetingSyncDeps) {
 
     if (!wanted) {
       if (meeting.state === 'deleted' || (!meeting.externalId && !meeting.createUnknown)) {
-        followUps.markMeetingDeleted(f.id, f.version)
-        if (f.deleted) followUps.purgeDeleted(f.id)
+        meetings.markDeleted(f.id, f.version)
+        if (f.deleted) followUps.purge(f.id)
         return { kind: 'done' }
       }
       if (!adapter) return { kind: 'done' }
@@ -104,10 +110,10 @@ export function createMeetingSync(deps: MeetingSyncDeps) {
         const ref: MeetingRef = { externalId: meeting.externalId, joinUrl: meeting.joinUrl }
         await (connection ? withApi(connection.id, adapter, (api) => adapter.meetings.delete(api, ref)) : adapter.meetings.delete(NO_API, ref))
       }
-      followUps.markMeetingDeleted(f.id, f.version)
-      followUps.recordEvent(f.id, 'meeting.deleted', adapter.name)
+      meetings.markDeleted(f.id, f.version)
+      meetings.recordEvent(f.id, 'meeting.deleted', adapter.name)
       if (connection) connections.markUsed(connection.id)
-      if (f.deleted) followUps.purgeDeleted(f.id)
+      if (f.deleted) followUps.purge(f.id)
       deps.onMeetingChanged?.(f.id)
       return { kind: 'done' }
     }
@@ -115,16 +121,16 @@ export function createMeetingSync(deps: MeetingSyncDeps) {
     const organization = video.organization()
     if (!organization || organization.provider !== meeting.provider || !adapter) {
       // Never silently another provider: the user decides (turn video off and on, or ask the admin).
-      followUps.setMeetingState(f.id, 'failed', organization ? 'provider_changed' : 'no_provider')
+      meetings.setState(f.id, 'failed', organization ? 'provider_changed' : 'no_provider')
       return { kind: 'done' }
     }
     const connection = adapter.oauth ? connections.findForUser(f.userId, adapter.id) : null
     if (adapter.oauth && !connection) {
-      followUps.setMeetingState(f.id, 'pending', 'not_connected')
+      meetings.setState(f.id, 'pending', 'not_connected')
       return { kind: 'blocked', reason: 'not_connected' }
     }
     if (connection?.status === 'needs_reconnect') {
-      followUps.setMeetingState(f.id, 'needs_reconnect', connection.statusReason)
+      meetings.setState(f.id, 'needs_reconnect', connection.statusReason)
       return { kind: 'blocked', reason: 'needs_reconnect' }
     }
     const settings = organization.settings
@@ -139,23 +145,27 @@ export function createMeetingSync(deps: MeetingSyncDeps) {
       const earlier = meeting.createUnknown && adapter.meetings.find ? await run((api) => adapter.meetings.find!(api, input)) : null
       if (earlier) {
         // The last create did reach the provider: keep that meeting (and bring it up to date below).
-        followUps.recordEvent(f.id, 'meeting.found', adapter.name)
+        meetings.recordEvent(f.id, 'meeting.found', adapter.name)
         ref = await run((api) => adapter.meetings.update(api, earlier, input, settings))
       } else {
-        followUps.setCreateUnknown(f.id, true, connection?.id ?? null)
+        meetings.setCreateUnknown(f.id, true, connection?.id ?? null)
         ref = await run((api) => adapter.meetings.create(api, input, settings))
-        followUps.recordEvent(f.id, 'meeting.created', adapter.name)
+        meetings.recordEvent(f.id, 'meeting.created', adapter.name)
       }
     } else if (meeting.syncedVersion < f.version) {
       ref = await run((api) => adapter.meetings.update(api, { externalId: meeting.externalId, joinUrl: meeting.joinUrl, passcode: meeting.passcode, dialIn: meeting.dialIn }, input, settings))
-      followUps.recordEvent(f.id, 'meeting.updated', adapter.name)
+      meetings.recordEvent(f.id, 'meeting.updated', adapter.name)
     } else if (meeting.state === 'pending' && adapter.meetings.refresh) {
       ref = await run((api) => adapter.meetings.refresh!(api, { externalId: meeting.externalId, joinUrl: meeting.joinUrl, pending: true }))
     } else {
-      if (meeting.state !== 'ready') followUps.setMeetingState(f.id, 'ready')
+      if (meeting.state !== 'ready') meetings.setState(f.id, 'ready')
       return { kind: 'done' }
     }
-    followUps.saveMeeting(f.id, ref, f.version, connection?.id ?? null)
+    transact(() => {
+      meetings.saveAnswer(f.id, ref, f.version, connection?.id ?? null)
+      // The link goes in Location when the user left Location empty.
+      if (ref.joinUrl) followUps.fillEmptyLocation(f.id, ref.joinUrl)
+    })
     if (connection) connections.markUsed(connection.id)
     if (ref.joinUrl && ref.joinUrl !== meeting.joinUrl) deps.onMeetingChanged?.(f.id)
     else if (meeting.syncedVersion < f.version) deps.onMeetingChanged?.(f.id)
@@ -176,12 +186,12 @@ export function createMeetingSync(deps: MeetingSyncDeps) {
     else if (job.attempts + 1 >= MAX_ATTEMPTS) {
       // The last reason is the one shown with the failure (the log keeps that it was given up).
       log.warn({ followUpId, attempts: job.attempts + 1, reason: outcome.reason }, 'meeting sync gave up')
-      followUps.setMeetingState(followUpId, 'failed', outcome.stored)
-      followUps.recordEvent(followUpId, 'meeting.failed', outcome.stored)
+      meetings.setState(followUpId, 'failed', outcome.stored)
+      meetings.recordEvent(followUpId, 'meeting.failed', outcome.stored)
       jobs.complete(job)
     } else {
       jobs.retry(job, now() + Math.max(outcome.afterMs, outcome.reason === CONFERENCE_PENDING ? 0 : backoffMs(job.attempts)), outcome.reason)
-      followUps.recordEvent(followUpId, 'meeting.retry', outcome.stored)
+      meetings.recordEvent(followUpId, 'meeting.retry', outcome.stored)
     }
     return outcome
   }
@@ -196,26 +206,26 @@ export function createMeetingSync(deps: MeetingSyncDeps) {
     const stored = storedReason(error)
     if (error.kind === 'retry') {
       const m = f?.meeting
-      if (m && !m.externalId && f.video && !f.deleted) followUps.setMeetingState(followUpId, 'pending', stored)
+      if (m && !m.externalId && f.video && !f.deleted) meetings.setState(followUpId, 'pending', stored)
       // A change (move, video off) that waits for the provider: the meeting keeps its state and link, and says why.
-      else if (m?.externalId && (m.state === 'ready' || m.state === 'pending')) followUps.setMeetingState(followUpId, m.state, stored)
+      else if (m?.externalId && (m.state === 'ready' || m.state === 'pending')) meetings.setState(followUpId, m.state, stored)
       return { kind: 'retry', afterMs: error.details.retryAfterMs ?? 0, reason: error.message, stored }
     }
     if (error.kind === 'reauth') {
       const connectionId = f?.meeting?.connectionId ?? (f ? connections.findForUser(f.userId, f.meeting?.provider ?? '')?.id : undefined)
       // Keep the reason the connection already has (e.g. 'unreadable', 'invalid_grant'): it is the precise one.
       if (connectionId && connections.get(connectionId)?.status === 'connected') connections.markNeedsReconnect(connectionId, error.details.code ?? 'rejected')
-      followUps.setMeetingState(followUpId, 'needs_reconnect', stored)
-      followUps.recordEvent(followUpId, 'meeting.needs_reconnect', stored)
+      meetings.setState(followUpId, 'needs_reconnect', stored)
+      meetings.recordEvent(followUpId, 'meeting.needs_reconnect', stored)
       return { kind: 'blocked', reason: 'needs_reconnect' }
     }
     if (error.kind === 'not_found' && f?.meeting?.externalId) {
       // Someone deleted the meeting at the provider: make a new one on the next save rather than lie.
-      followUps.setMeetingState(followUpId, 'failed', 'meeting_missing')
+      meetings.setState(followUpId, 'failed', 'meeting_missing')
       return { kind: 'done' }
     }
-    followUps.setMeetingState(followUpId, 'failed', stored)
-    followUps.recordEvent(followUpId, 'meeting.failed', stored)
+    meetings.setState(followUpId, 'failed', stored)
+    meetings.recordEvent(followUpId, 'meeting.failed', stored)
     return { kind: 'done' }
   }
 

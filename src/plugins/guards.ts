@@ -1,4 +1,5 @@
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { User } from '../db/repositories/users.js'
 import { ForbiddenError } from '../errors.js'
 
 /** preHandler: a signed-in user, else to the sign-in page (and back here afterwards, for GET). */
@@ -23,4 +24,26 @@ export async function requireAdmin(request: FastifyRequest, reply: FastifyReply)
 export function safeNext(value: unknown, fallback = '/'): string {
   // Printable ASCII only: anything else cannot go into a Location header (and has no place in our paths).
   return typeof value === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(value) && !value.startsWith('/sign-') ? value : fallback
+}
+
+/**
+ * The signed-in user of a request in a signed-in scope (see `signedIn`): typed, so handlers need no `user!`.
+ * Reaching it outside such a scope is a bug in the route, not something a visitor can cause.
+ */
+export function currentUser(request: FastifyRequest): User {
+  if (!request.user) throw new Error(`${request.method} ${request.routeOptions.url}: currentUser() outside a signed-in scope`)
+  return request.user
+}
+
+/** Who did it, as the audit log records it. */
+export function actorOf(user: User): { id: number; name: string } {
+  return { id: user.id, name: user.name }
+}
+
+/** A scope whose every route needs a signed-in user (`admin`: an administrator): register routes inside it. */
+export function signedIn(role: 'user' | 'admin', routes: (app: FastifyInstance) => Promise<void>) {
+  return async function scope(app: FastifyInstance): Promise<void> {
+    app.addHook('preHandler', role === 'admin' ? requireAdmin : requireUser)
+    await routes(app)
+  }
 }

@@ -20,6 +20,11 @@ declare module 'fastify' {
   interface FastifyReply {
     /** Renders a page, or its partial for htmx requests (see isPartial). */
     render(template: string, data?: Record<string, unknown>, options?: RenderOptions): Promise<FastifyReply>
+    /**
+     * The one way a form comes back with its problems: the same page, 422, what was typed kept and each error
+     * next to its field (`errors` by field name; the form partials show them and the error summary).
+     */
+    invalid(template: string, data: { values: Record<string, unknown>; errors: Record<string, string> } & Record<string, unknown>, options?: Omit<RenderOptions, 'status'>): Promise<FastifyReply>
   }
   interface FastifyRequest {
     /** Sets a one-time message shown on the next page (after a 303). */
@@ -86,7 +91,7 @@ export const pagesPlugin = fp(
     app.addHook('preHandler', async (request) => {
       const userId = request.session?.userId
       if (typeof userId === 'number') {
-        const user = app.repos.users.findById(userId)
+        const user = app.services.users.findById(userId)
         if (user?.active) request.user = user
         else {
           // Deactivated or deleted meanwhile: the session must not keep working.
@@ -132,6 +137,9 @@ export const pagesPlugin = fp(
         return this.header('content-encoding', encoding).send(compress(html, encoding))
       },
     )
+    app.decorateReply('invalid', function (this: FastifyReply, template: string, data: Record<string, unknown>, options: Omit<RenderOptions, 'status'> = {}) {
+      return this.render(template, data, { ...options, status: 422 })
+    })
   },
   { name: 'pages', dependencies: ['@fastify/session', 'assets'] },
 )

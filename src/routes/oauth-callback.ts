@@ -19,12 +19,12 @@ export default async function oauthCallbackRoutes(app: FastifyInstance) {
     { preHandler: requireUser },
     async (request, reply) => {
       const id = request.params.provider as ProviderId
-      const adapter = (PROVIDER_IDS as readonly string[]).includes(id) ? app.video.adapter(id) : undefined
+      const adapter = (PROVIDER_IDS as readonly string[]).includes(id) ? app.services.video.adapter(id) : undefined
       if (!adapter?.oauth) throw new NotFoundError()
       reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer')
       const query = Object.fromEntries(Object.entries(request.query).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]))
       const user = request.user!
-      const outcome = await app.video.completeAuthorization(id, query, {
+      const outcome = await app.services.video.completeAuthorization(id, query, {
         sessionId: request.session.sessionId,
         actor: { id: user.id, name: user.name },
         isAdmin: user.role === 'admin',
@@ -48,8 +48,8 @@ export default async function oauthCallbackRoutes(app: FastifyInstance) {
       }
       // The follow-up that sent the user here was saved first; its meeting is created now.
       const followUp = /^\/follow-ups\/(\d+)$/.exec(returnTo)
-      if (userFlow && followUp && app.followUps.getForUser(Number(followUp[1]), user.id)) {
-        await app.meetings.syncNow(Number(followUp[1]), INLINE_SYNC_BUDGET_MS)
+      if (userFlow && followUp && app.services.followUps.getForUser(Number(followUp[1]), user.id)) {
+        await app.services.meetings.syncNow(Number(followUp[1]), INLINE_SYNC_BUDGET_MS)
       }
       return reply.redirect(returnTo, 303)
     },

@@ -11,23 +11,23 @@ export default async function preferencesVideoRoutes(app: FastifyInstance) {
   const actor = (user: { id: number; name: string }) => ({ id: user.id, name: user.name })
 
   app.get(PREFERENCES_VIDEO, async (request, reply) => {
-    const organization = app.video.organization()
-    const connection = organization ? app.connections.checkedForUser(request.user!.id, organization.provider) : undefined
+    const organization = app.services.video.organization()
+    const connection = organization ? app.services.connections.checkedForUser(request.user!.id, organization.provider) : undefined
     return reply.render('pages/preferences/video-meetings', { tab: 'video-meetings', organization, connection })
   })
 
   app.post(`${PREFERENCES_VIDEO}/connect`, async (request, reply) => {
     const f = new FormReader(request.body, request.t)
     const returnTo = safeNext(f.text('returnTo', { max: 200 }), PREFERENCES_VIDEO)
-    if (!app.video.organization()?.adapter.oauth) return reply.redirect(PREFERENCES_VIDEO, 303)
+    if (!app.services.video.organization()?.adapter.oauth) return reply.redirect(PREFERENCES_VIDEO, 303)
     return sendToProviderSignIn(app, request, reply, returnTo)
   })
 
   app.post(`${PREFERENCES_VIDEO}/disconnect`, async (request, reply) => {
-    const organization = app.video.organization()
-    const connection = organization && app.connections.findForUser(request.user!.id, organization.provider)
+    const organization = app.services.video.organization()
+    const connection = organization && app.services.connections.findForUser(request.user!.id, organization.provider)
     if (connection) {
-      const result = await app.video.removeUserConnection(connection.id, actor(request.user!))
+      const result = await app.services.video.removeUserConnection(connection.id, actor(request.user!))
       if (result) request.flash('success', request.t('connection.disconnected', { provider: result.provider }))
     }
     return reply.redirect(PREFERENCES_VIDEO, 303)
@@ -48,14 +48,14 @@ export default async function preferencesVideoRoutes(app: FastifyInstance) {
     const decision = f.choice('decision', ['replace', 'keep'] as const, 'keep')
     const who = { sessionId: request.session.sessionId, actor: actor(request.user!) }
     if (decision === 'replace') {
-      const done = await app.video.confirmHeldSignIn(held.state, who)
+      const done = await app.services.video.confirmHeldSignIn(held.state, who)
       if (done) {
         request.flash('success', request.t('connection.replaced', { provider: held.provider, account: held.account }))
         return reply.redirect(safeNext(done.returnTo, PREFERENCES_VIDEO), 303)
       }
       return reply.redirect(PREFERENCES_VIDEO, 303)
     }
-    await app.video.discardHeldSignIn(held.state, who)
+    await app.services.video.discardHeldSignIn(held.state, who)
     request.flash('info', request.t('connection.kept', { previous: held.previous }))
     return reply.redirect(PREFERENCES_VIDEO, 303)
   })

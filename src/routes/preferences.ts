@@ -1,13 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import { FormReader, isTimeZone, timeZones } from '../forms.js'
 import { LANGUAGES, translator } from '../i18n/index.js'
-import { requireUser } from '../plugins/guards.js'
+import { currentUser } from '../plugins/guards.js'
 
-/** Preferences: every user's own settings, one URL per tab so each works without JavaScript. */
+/** Preferences (prefix /preferences): every user's own settings, one URL per tab so each works without JavaScript. */
 export default async function preferencesRoutes(app: FastifyInstance) {
-  app.addHook('preHandler', requireUser)
-
-  app.get('/preferences', async (_request, reply) => reply.redirect('/preferences/general', 303))
+  app.get('/', async (_request, reply) => reply.redirect('/preferences/general', 303))
 
   const general = (values: Record<string, string>, errors: Record<string, string> = {}) => ({
     tab: 'general',
@@ -16,22 +14,20 @@ export default async function preferencesRoutes(app: FastifyInstance) {
     timeZones: timeZones(),
   })
 
-  app.get('/preferences/general', async (request, reply) => {
-    const user = request.user!
+  app.get('/general', async (request, reply) => {
+    const user = currentUser(request)
     return reply.render('pages/preferences/general', general({ name: user.name, language: user.language, timeZone: user.timeZone }))
   })
 
-  app.post('/preferences/general', async (request, reply) => {
+  app.post('/general', async (request, reply) => {
     const f = new FormReader(request.body, request.t)
     const name = f.text('name', { required: true, max: 100 })
     const language = f.choice('language', LANGUAGES)
     const timeZone = f.text('timeZone', { required: true, max: 64 })
     if (!f.errors.timeZone && !isTimeZone(timeZone)) f.fail('timeZone', request.t('error.timeZone'))
-    if (!f.ok) return reply.render('pages/preferences/general', general(f.values, f.errors), { status: 422 })
-    app.repos.users.updateProfile(request.user!.id, { name, language, timeZone })
+    if (!f.ok) return reply.invalid('pages/preferences/general', general(f.values, f.errors))
+    app.services.users.updateProfile(currentUser(request).id, { name, language, timeZone })
     request.flash('success', translator(language)('preferences.saved'))
     return reply.redirect('/preferences/general', 303)
   })
-
-
 }

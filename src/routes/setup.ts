@@ -7,9 +7,9 @@ import { NotFoundError } from '../errors.js'
 import { signIn } from './sign-in.js'
 
 /** onRequest hook for the whole app: until setup is done, every page leads to the setup page. */
-export function setupGate(app: FastifyInstance) {
+export function setupGate(isSetUp: () => boolean) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (app.isSetUp()) return
+    if (isSetUp()) return
     const path = request.url.split('?', 1)[0]!
     if (path === '/setup' || path.startsWith('/assets/') || path === '/healthz' || path === '/readyz') return
     await reply.redirect('/setup', 303)
@@ -25,12 +25,12 @@ export default async function setupRoutes(app: FastifyInstance) {
   })
 
   app.get('/setup', async (request, reply) => {
-    if (app.isSetUp()) throw new NotFoundError()
+    if (app.services.isSetUp()) throw new NotFoundError()
     return reply.render('pages/setup', form({ language: request.language }))
   })
 
   app.post('/setup', async (request, reply) => {
-    if (app.isSetUp()) throw new NotFoundError()
+    if (app.services.isSetUp()) throw new NotFoundError()
     const f = new FormReader(request.body, request.t)
     const name = f.text('name', { required: true, max: 100 })
     const email = f.email('email')
@@ -43,13 +43,13 @@ export default async function setupRoutes(app: FastifyInstance) {
     const passwordHash = await hashPassword(password)
     let user
     try {
-      user = app.repos.users.createFirstAdmin({ email, name, passwordHash, language, timeZone })
+      user = app.services.users.createFirstAdmin({ email, name, passwordHash, language, timeZone })
     } catch (error) {
       if (!(error instanceof DuplicateEmailError)) throw error
     }
     // Someone else finished setup in the meantime: this request created nothing.
     if (!user) throw new NotFoundError()
-    app.repos.audit.record({ id: user.id, name: user.name }, 'setup', user.email)
+    app.services.audit.record({ id: user.id, name: user.name }, 'setup', user.email)
     await signIn(request, user.id)
     request.flash('success', translator(user.language)('setup.done'))
     // First stop: the new admin's own preferences (name, language, time zone).

@@ -41,7 +41,7 @@ export default async function signInRoutes(app: FastifyInstance) {
       )
     }
 
-    const user = email && f.ok ? app.repos.users.findByEmailWithHash(email) : undefined
+    const user = email && f.ok ? app.services.users.findByEmailWithHash(email) : undefined
     const check = await verifyPassword(password, user?.passwordHash ?? (await dummyHash()))
     if (!user || !user.active || !check.ok) {
       perAccount.fail(accountKey)
@@ -50,7 +50,7 @@ export default async function signInRoutes(app: FastifyInstance) {
       return reply.render('pages/sign-in', { next, values: { email }, formError: request.t('signIn.failed') }, { status: 401 })
     }
     perAccount.clear(accountKey)
-    if (check.needsRehash) app.repos.users.updatePasswordHash(user.id, await hashPassword(password))
+    if (check.needsRehash) app.services.users.updatePasswordHash(user.id, await hashPassword(password))
     await signIn(request, user.id)
     request.log.info({ event: 'sign-in', userId: user.id }, 'signed in')
     return reply.redirect(next, 303)

@@ -71,7 +71,7 @@ for (const provider of PROVIDERS) {
     } else {
       t.match(after.body, 'has no way for apps to revoke their access')
     }
-    const actions = app.repos.audit.page(10, 0).entries.map((e) => e.action)
+    const actions = app.services.audit.page(10, 0).entries.map((e) => e.action)
     t.same(actions.slice(0, 2), ['video.disconnect', 'video.connect'])
   })
 }
@@ -232,7 +232,7 @@ t.test('Jitsi needs no sign-in; its settings are validated on Save', async (t) =
   const good = await admin.post(`${CONFIGURE}/settings`, { serverUrl: 'https://jitsi.example.org', roomPattern: 'acme-{random}' })
   t.equal(good.statusCode, 303)
   t.match((await admin.get(CONFIGURE)).body, 'value="https://jitsi.example.org"')
-  t.same(app.video.organization()!.settings.serverUrl, 'https://jitsi.example.org')
+  t.same(app.services.video.organization()!.settings.serverUrl, 'https://jitsi.example.org')
 })
 
 t.test('Zoom settings: a random passcode is proposed; bad ones are refused next to the field', async (t) => {
@@ -246,16 +246,16 @@ t.test('Zoom settings: a random passcode is proposed; bad ones are refused next 
   const bad = await admin.post(`${CONFIGURE}/settings`, { passcode: 'way too long passcode!', autoRecording: 'cloud', waitingRoom: 'true' })
   t.equal(bad.statusCode, 422)
   t.match(bad.body, /id="setting-passcode-error"/)
-  t.equal(app.video.organization()!.settings.passcode, proposed, 'nothing saved')
+  t.equal(app.services.video.organization()!.settings.passcode, proposed, 'nothing saved')
   const good = await admin.post(`${CONFIGURE}/settings`, { passcode: 'Abc-123', autoRecording: 'cloud', waitingRoom: 'true' })
   t.equal(good.statusCode, 303)
-  const settings = app.video.organization()!.settings
+  const settings = app.services.video.organization()!.settings
   t.equal(settings.passcode, 'Abc-123')
   t.equal(settings.autoRecording, 'cloud')
   t.equal(settings.waitingRoom, true)
   t.equal(settings.joinBeforeHost, false, 'an unticked checkbox is off')
   t.match((await admin.get(CONFIGURE)).body, 'The settings were saved.')
-  const entry = app.repos.audit.page(1, 0).entries[0]!
+  const entry = app.services.audit.page(1, 0).entries[0]!
   t.equal(entry.action, 'video.settings')
   t.notMatch(JSON.stringify(entry), 'Abc-123', 'the passcode is not in the audit log')
 })

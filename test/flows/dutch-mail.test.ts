@@ -67,7 +67,7 @@ async function world(t: Test): Promise<World> {
 
 async function send(app: FastifyInstance): Promise<void> {
   app.db.prepare('UPDATE outbox SET next_attempt_at = 0').run()
-  await app.mail.mailer.runDue()
+  await app.services.mail.mailer.runDue()
 }
 
 async function createFollowUp(bram: Client, attendees: string): Promise<string> {

@@ -63,7 +63,7 @@ function calendarOf(mail: ReceivedMail): ICAL.Component {
 
 async function send(app: FastifyInstance): Promise<void> {
   app.db.prepare('UPDATE outbox SET next_attempt_at = 0').run()
-  await app.mail.mailer.runDue()
+  await app.services.mail.mailer.runDue()
 }
 
 t.test('Preferences → Email: password write-only, test email with the server’s exact answer, input kept', async (t) => {
@@ -223,9 +223,9 @@ t.test('SMTP down: queued, then delivered exactly once — across a restart', as
   const again = await startSmtpFake({ auth: SMTP_USER })
   t.teardown(() => again.close())
   const restarted = await build(t, dataDir)
-  const user = restarted.repos.users.findByEmailWithHash('bob@example.com')!
-  const settings = restarted.mail.settings.getForUser(user.id)!
-  restarted.mail.settings.saveForUser(user.id, { ...settings, port: again.port }, null)
+  const user = restarted.services.users.findByEmailWithHash('bob@example.com')!
+  const settings = restarted.services.mail.settings.getForUser(user.id)!
+  restarted.services.mail.settings.saveForUser(user.id, { ...settings, port: again.port }, null)
   t.not(port, again.port)
   await send(restarted)
   await send(restarted)
@@ -357,7 +357,7 @@ t.test('an invitation waits for a pending video link, then goes out with it', as
 
   zoom.knobs.apiStatus = null
   app.db.prepare('UPDATE jobs SET run_at = 0').run()
-  await app.meetings.runDue()
+  await app.services.meetings.runDue()
   await send(app)
   const [mail] = await smtp.waitFor(1)
   const link = app.db.prepare('SELECT join_url FROM meetings').pluck().get() as string

@@ -46,7 +46,7 @@ t.test('Sandbox: the whole Configure flow against the real built-in authorizatio
   // Save a changed setting.
   const saved = await admin.post(`${CONFIGURE}/settings`, { passcode: 'abc12345', waitingRoom: 'true' })
   t.equal(saved.statusCode, 303)
-  t.same(app.video.organization()!.settings, { passcode: 'abc12345', waitingRoom: true })
+  t.same(app.services.video.organization()!.settings, { passcode: 'abc12345', waitingRoom: true })
   const partial = await admin.get('/settings/video-meetings', { 'hx-request': 'true' })
   t.match(partial.body, /^<div id="video-status"/)
   t.match(partial.body, '<strong>Sandbox</strong>')
@@ -74,5 +74,5 @@ t.test('Sandbox: denied consent, a dropped scope and a forged issuer store nothi
   const callback = await consent(admin, await choose(), 'allow')
   await admin.get(callback.replace(/iss=[^&]+/, `iss=${encodeURIComponent('https://evil.example/sandbox')}`))
   t.match((await admin.get(CONFIGURE)).body, 'The sign-in answer did not come from Sandbox.')
-  t.equal(app.video.organization(), null)
+  t.equal(app.services.video.organization(), null)
 })

@@ -222,7 +222,7 @@ t.test("no IDOR: Alice against Bob's follow-ups, connection and mail settings", 
     const res = await alice.post('/preferences/video-meetings/disconnect', body)
     t.equal(res.statusCode, 303, 'disconnect answers with the page')
   }
-  t.ok(app.connections.get(ids.bobConnection), "Bob's connection is still there")
+  t.ok(app.services.connections.get(ids.bobConnection), "Bob's connection is still there")
   t.same(changes(), [], 'nothing changed')
 
   // Mail settings: there is no id; Alice's page shows her settings only, whatever she sends.

@@ -171,7 +171,7 @@ t.test('malformed input to every route that takes input', async (t) => {
   // Setup is only open before the first user: its own installation, where isSetUp() asks the (rolled back)
   // database every time instead of remembering the first success.
   const setupApp = await testApp(t, {}, { startWorkers: false })
-  setupApp.isSetUp = () => setupApp.repos.users.count() > 0
+  setupApp.services.isSetUp = () => setupApp.services.users.count() > 0
   const setupClient = new Client(setupApp)
   await setupClient.get('/setup')
 

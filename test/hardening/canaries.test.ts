@@ -129,10 +129,10 @@ t.test('a full flow at trace level leaks no canary into logs, responses, mails, 
 
   // --- invitations go out -----------------------------------------------------------------------------------
   app.db.prepare('UPDATE jobs SET run_at = 0').run()
-  await app.meetings.runDue()
+  await app.services.meetings.runDue()
   for (let i = 0; i < 3; i++) {
     app.db.prepare("UPDATE outbox SET next_attempt_at = 0 WHERE state <> 'sent'").run()
-    await app.mail.mailer.runDue()
+    await app.services.mail.mailer.runDue()
   }
   await smtp.waitFor(3) // the test mail and at least one invitation per attendee
   const recipients = new Set(smtp.mails.flatMap((m) => m.to))

@@ -337,7 +337,7 @@ async function save(t: Test, w: World, what: string, title: string, over: Record
 
 /** Everything Bob typed is stored as typed. */
 function checkStored(t: Test, w: World, what: string, id: number, title: string, over: Record<string, string> = {}): void {
-  const f = w.app.followUps.getForUser(id, w.bobId)
+  const f = w.app.services.followUps.getForUser(id, w.bobId)
   t.ok(f, `${what}: the follow-up is stored`)
   if (!f) return
   const typed = form(title, over)
@@ -368,7 +368,7 @@ async function addBob(app: FastifyInstance, admin: Browser): Promise<{ bob: Brow
   const bob = new Browser(app)
   const signIn = await bob.submit('/sign-in', '/sign-in', { email: 'bob@example.com', password })
   if (signIn.statusCode !== 303) throw new Error(`Bob's sign-in answered ${signIn.statusCode}`)
-  return { bob, bobId: app.repos.users.findByEmailWithHash('bob@example.com')!.id }
+  return { bob, bobId: app.services.users.findByEmailWithHash('bob@example.com')!.id }
 }
 
 const count = (app: FastifyInstance, sql: string, ...params: unknown[]) => app.db.prepare(sql).pluck().get(...params) as number
@@ -497,7 +497,7 @@ async function createUnderApiFaults(t: Test, w: World): Promise<void> {
       t.ok(wait >= fault.retryAfterS * 1000 - 1000, `${what}: the retry waits for Retry-After (${Math.round(wait / 1000)} s ≥ ${fault.retryAfterS} s)`)
       // The worker runs meanwhile: the job is not due, the provider hears nothing.
       const mark = fake.requests.length
-      await app.meetings.runDue()
+      await app.services.meetings.runDue()
       t.equal(fake.requests.length - mark, 0, `${what}: not retried before Retry-After`)
     }
 
@@ -508,7 +508,7 @@ async function createUnderApiFaults(t: Test, w: World): Promise<void> {
       t.equal(meetingsTitled(w, title).length, 0, `${what}: the fake made no meeting during the fault`)
     }
     makeDue(w, id)
-    await app.meetings.runDue()
+    await app.services.meetings.runDue()
     const made = meetingsTitled(w, title)
     t.equal(made.length, 1, `${what}: exactly one meeting at ${provider.name} after the fault (found ${made.length})`)
     t.match(meetingRow(w, id), { state: 'ready', create_unknown: 0 }, `${what}: the meeting is ready`)
@@ -519,7 +519,7 @@ async function createUnderApiFaults(t: Test, w: World): Promise<void> {
     }
     const mark = fake.requests.length
     makeDue(w, id)
-    await app.meetings.runDue()
+    await app.services.meetings.runDue()
     t.equal(fake.requests.length - mark, 0, `${what}: nothing more to do afterwards`)
     t.same(bob.serverErrors(answersBefore), [], `${what}: no 5xx on any page`)
   }
@@ -594,7 +594,7 @@ async function changeUnderApiFaults(t: Test, w: World): Promise<void> {
       await clear(w, fault)
       const mark = fake.requests.length
       makeDue(w, id)
-      await app.meetings.runDue()
+      await app.services.meetings.runDue()
       if (change === 'move') {
         const now = fake.meetings.get(meetingId)
         t.ok(now, `${what}: the meeting still exists`)
@@ -616,7 +616,7 @@ async function changeUnderApiFaults(t: Test, w: World): Promise<void> {
       }
       t.notOk(jobOf(w, id), `${what}: no job left (${jobOf(w, id)?.last_error ?? ''})`)
       const after = fake.requests.length
-      await app.meetings.runDue()
+      await app.services.meetings.runDue()
       t.equal(fake.requests.length - after, 0, `${what}: nothing more to do afterwards`)
       t.same(bob.serverErrors(answersBefore), [], `${what}: no 5xx on any page`)
     }
@@ -649,7 +649,7 @@ async function refreshUnderTokenFaults(t: Test, w: World): Promise<void> {
 
     await clear(w, fault)
     makeDue(w, id)
-    await app.meetings.runDue()
+    await app.services.meetings.runDue()
     if (fault.hang && provider.strictRotation) {
       // The fake rotated the refresh token after the app stopped waiting: the token the app holds is spent, and
       // presenting it revokes the family. Nothing can repeat that refresh; the user must sign in again.

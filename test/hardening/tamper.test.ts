@@ -77,7 +77,7 @@ async function world(t: Test): Promise<World> {
     if (saved.statusCode !== 303) throw new Error(`saving ${name}'s email settings: ${saved.statusCode}`)
     users.push(client)
   }
-  const idOf = (email: string) => app.repos.users.findByEmailWithHash(email)!.id
+  const idOf = (email: string) => app.services.users.findByEmailWithHash(email)!.id
   return { app, fake, smtp, admin, bob: users[0]!, carol: users[1]!, bobId: idOf('bob@example.com'), carolId: idOf('carol@example.com') }
 }
 
@@ -164,7 +164,7 @@ t.test("a user connection's tokens moved to another user's row, or the organizat
 
 t.test('a truncated 4-byte GCM tag is rejected (authTagLength 16 enforced), in the vault and through the app', async (t) => {
   const w = await world(t)
-  const vault = w.app.vault
+  const vault = w.app.services.vault
   const sealed = vault.seal('a secret', 'aad:1')
   t.equal(vault.open(sealed, 'aad:1'), 'a secret', 'control: the untouched value opens')
   t.equal(parseSealed(sealed).tag.length, 16, 'seals with a 16-byte tag')
@@ -284,7 +284,7 @@ t.test('an SMTP password, flipped or moved: the email page says it can no longer
     const created = await w.bob.post('/follow-ups', { ...FORM, title: `Invite (${how})`, video: '', sendInvitations: 'true' })
     t.equal(created.statusCode, 303)
     w.app.db.prepare("UPDATE outbox SET next_attempt_at = 0 WHERE state <> 'sent'").run()
-    await w.app.mail.mailer.runDue()
+    await w.app.services.mail.mailer.runDue()
     const row = w.app.db.prepare('SELECT state, last_error FROM outbox ORDER BY id DESC LIMIT 1').get() as { state: string; last_error: string }
     t.equal(row.state, 'failed', `${how}: the invitation fails (no retry loop with a password that cannot work)`)
     t.same(JSON.parse(row.last_error), { code: 'password_unreadable' }, `the reason is recorded: ${row.last_error}`)

@@ -111,7 +111,7 @@ export async function buildWorld(t: Test, env: Record<string, string> = {}): Pro
   const requests = countRequests(app)
   const admin = await setUpAdmin(app)
   const jitsi = await admin.submit(CONFIGURE, `${CONFIGURE}/jitsi`, {})
-  if (jitsi.statusCode !== 303 || app.video.organization()?.provider !== 'jitsi') throw new Error(`configuring Jitsi: ${jitsi.statusCode}`)
+  if (jitsi.statusCode !== 303 || app.services.video.organization()?.provider !== 'jitsi') throw new Error(`configuring Jitsi: ${jitsi.statusCode}`)
   const type = await admin.submit('/settings/follow-up-types', '/settings/follow-up-types', { name: 'Hardening check-in', videoDefault: 'true' })
   if (type.statusCode !== 303) throw new Error(`adding a type: ${type.statusCode}`)
   const installation = await admin.submit('/settings/email', '/settings/email', { ...MAIL_FORM, host: 'installation-smtp.example.org', security: 'starttls', port: '587', fromName: 'Office', fromAddress: 'office@example.com' })
@@ -119,7 +119,7 @@ export async function buildWorld(t: Test, env: Record<string, string> = {}): Pro
 
   // Users straight into the repository with one shared hash (scrypt at today's cost takes about a second),
   // then signed in through the form like anyone else.
-  const users = app.repos.users
+  const users = app.services.users
   const passwordHash = await hashPassword(USER_PASSWORD)
   for (const [name, email] of [['Alice', 'alice@example.com'], ['Bob', 'bob@example.com']] as const) {
     users.create({ name, email, passwordHash, role: 'user', language: 'en', timeZone: 'Europe/Amsterdam' })
@@ -157,7 +157,7 @@ export async function buildWorld(t: Test, env: Record<string, string> = {}): Pro
   app.db.prepare("UPDATE outbox SET state = 'failed', last_error = 'test' WHERE id IN (?, ?)").run(aliceOutbox, bobOutbox)
 
   const connect = (userId: number, account: string) =>
-    app.connections.connect({
+    app.services.connections.connect({
       userId,
       provider: 'sandbox',
       accountId: account,
@@ -166,7 +166,7 @@ export async function buildWorld(t: Test, env: Record<string, string> = {}): Pro
       grantedScope: 'profile meetings',
       tokens: { accessToken: `access-${account}`, refreshToken: `refresh-${account}`, expiresAt: Date.now() + 3_600_000, scope: 'profile meetings' },
     }).id
-  const typeId = app.followUps.types().find((type) => type.name === 'Hardening check-in')!.id
+  const typeId = app.services.followUpTypes.list().find((type) => type.name === 'Hardening check-in')!.id
   return {
     app,
     admin,

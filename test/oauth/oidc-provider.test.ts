@@ -228,7 +228,7 @@ t.test('the app end to end: Google Meet pointed at oidc-provider', async (t) => 
   t.equal(row.account_name, alice.name)
   t.match(row.granted_scope, CALENDAR_EVENTS, 'the calendar scope came back in the token response')
   for (const token of [...server.issued.accessTokens, ...server.issued.refreshTokens]) t.notMatch(row.tokens_enc, token, 'stored encrypted')
-  const stored = JSON.parse(app.vault.open(row.tokens_enc!, 'organization_provider:1:google-meet')) as TokenSet
+  const stored = JSON.parse(app.services.vault.open(row.tokens_enc!, 'organization_provider:1:google-meet')) as TokenSet
   t.equal(stored.refreshToken, server.issued.refreshTokens[0], 'the refresh token is kept')
   const usable = await server.tokenRequest(server.clients.post, { grant_type: 'refresh_token', refresh_token: stored.refreshToken! })
   t.equal(usable.status, 200, 'the stored refresh token works before Disconnect')
@@ -248,7 +248,7 @@ t.test('the app end to end: Google Meet pointed at oidc-provider', async (t) => 
   t.equal(refused.status, 400)
   t.equal(refused.body.error, 'invalid_grant', 'the stored refresh token is revoked at the server')
   t.match(after.body, 'Google Meet was disconnected.', 'the admin is told it was revoked')
-  const audit = app.repos.audit.page(5, 0).entries.find((e) => e.action === 'video.disconnect')
+  const audit = app.services.audit.page(5, 0).entries.find((e) => e.action === 'video.disconnect')
   t.match(JSON.stringify(audit), '"revoked":"yes"', 'audited as revoked')
 })
 

@@ -44,5 +44,5 @@ t.test('General: bad input is refused next to the field, with the input kept', a
   const dup = await admin.post('/preferences/general', { name: ['A', 'B'], language: 'en', timeZone: 'UTC' })
   t.equal(dup.statusCode, 422)
   t.match(dup.body, 'This field was sent more than once.')
-  t.equal(app.repos.users.list()[0]!.name, 'Ada Admin', 'nothing saved')
+  t.equal(app.services.users.list()[0]!.name, 'Ada Admin', 'nothing saved')
 })

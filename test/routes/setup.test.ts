@@ -22,7 +22,7 @@ t.test('setup creates the first admin, signs them in, and is gone for good', asy
   t.equal(home.statusCode, 200)
   t.match(home.body, 'Signed in as Ada Admin')
   t.match(home.body, 'Settings and maintenance')
-  const user = app.repos.users.findByEmailWithHash(ADMIN.email)!
+  const user = app.services.users.findByEmailWithHash(ADMIN.email)!
   t.equal(user.role, 'admin')
   t.equal(user.timeZone, 'Europe/Amsterdam')
   t.notMatch(user.passwordHash, ADMIN.password)
@@ -32,8 +32,8 @@ t.test('setup creates the first admin, signs them in, and is gone for good', asy
   await anonymous.get('/sign-in')
   const again = await anonymous.post('/setup', { ...ADMIN, email: 'mallory@example.com' })
   t.equal(again.statusCode, 404)
-  t.equal(app.repos.users.count(), 1)
-  t.equal(app.repos.audit.page(10, 0).entries[0]?.action, 'setup')
+  t.equal(app.services.users.count(), 1)
+  t.equal(app.services.audit.page(10, 0).entries[0]?.action, 'setup')
 })
 
 t.test('concurrent setup requests create exactly one administrator', async (t) => {
@@ -43,7 +43,7 @@ t.test('concurrent setup requests create exactly one administrator', async (t) =
   const results = await Promise.all(clients.map((c, i) => c.post('/setup', { ...ADMIN, email: `admin${i}@example.com` })))
   const statuses = results.map((r) => r.statusCode).sort()
   t.same(statuses, [303, 404, 404, 404, 404, 404, 404, 404])
-  t.equal(app.repos.users.count(), 1)
+  t.equal(app.services.users.count(), 1)
 })
 
 t.test('setup validates every field, keeps the input and stores nothing', async (t) => {
@@ -58,5 +58,5 @@ t.test('setup validates every field, keeps the input and stores nothing', async 
   t.match(res.body, 'value="not-an-email"', 'input kept')
   t.notMatch(res.body, 'value="short"', 'passwords are never echoed back')
   t.match(res.body, 'Choose a time zone from the list.')
-  t.equal(app.repos.users.count(), 0)
+  t.equal(app.services.users.count(), 0)
 })

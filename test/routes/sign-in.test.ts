@@ -87,7 +87,7 @@ t.test('a deactivated user is signed out at once and cannot sign in', async (t) 
   const { addUser } = await import('../helpers/app.js')
   const bob = await addUser(app, admin, { name: 'Bob', email: 'bob@example.com', password: 'bobs password!' })
   t.equal((await bob.get('/preferences/general')).statusCode, 200)
-  const id = app.repos.users.findByEmailWithHash('bob@example.com')!.id
+  const id = app.services.users.findByEmailWithHash('bob@example.com')!.id
   t.equal((await admin.submit(`/settings/users/${id}`, `/settings/users/${id}/active`, { active: 'false' })).statusCode, 303)
   t.equal((await bob.get('/preferences/general')).statusCode, 303)
   const again = new Client(app)

@@ -233,7 +233,7 @@ async function prepareInstallation(server: Server, headers: Record<string, strin
   const allowed = await admin.request('/sandbox/oauth/authorize', consent)
   expectStatus(allowed, 303, 'consent')
   expectStatus(await admin.request(allowed.location), 303, 'the OAuth callback')
-  if (app.video.organization()?.provider !== 'sandbox') throw new Error('the Sandbox is not the organization provider')
+  if (app.services.video.organization()?.provider !== 'sandbox') throw new Error('the Sandbox is not the organization provider')
 
   const followUp = async (title: string): Promise<number> => {
     const res = await admin.submit('/follow-ups/new', '/follow-ups', { ...FOLLOW_UP, title })
@@ -244,8 +244,8 @@ async function prepareInstallation(server: Server, headers: Record<string, strin
   const keptFollowUp = await followUp('Quarterly review')
   const spareFollowUp = await followUp('Spare review')
 
-  const bob = app.repos.users.findByEmailWithHash('bob@example.com')!.id
-  const connection = app.connections.connect({
+  const bob = app.services.users.findByEmailWithHash('bob@example.com')!.id
+  const connection = app.services.connections.connect({
     userId: bob,
     provider: 'sandbox',
     accountId: 'bob',
@@ -257,9 +257,9 @@ async function prepareInstallation(server: Server, headers: Record<string, strin
   return {
     admin,
     ids: {
-      admin: app.repos.users.findByEmailWithHash(ADMIN.email)!.id,
+      admin: app.services.users.findByEmailWithHash(ADMIN.email)!.id,
       bob,
-      type: app.followUps.types().find((type) => type.name === 'Check-in')!.id,
+      type: app.services.followUpTypes.list().find((type) => type.name === 'Check-in')!.id,
       keptFollowUp,
       spareFollowUp,
       connection,

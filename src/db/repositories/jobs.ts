@@ -1,5 +1,8 @@
 import type { Db } from '../database.js'
 
+/** The job that brings a follow-up's provider meeting in line with the follow-up (src/meetings/sync.ts). */
+export const SYNC_JOB = 'meeting.sync'
+
 export interface Job {
   id: number
   kind: string
@@ -31,17 +34,26 @@ export function createJobRepository(db: Db) {
     `UPDATE jobs SET locked_until = @lockUntil WHERE kind = @kind AND follow_up_id = @followUpId AND locked_until <= @now
      RETURNING id, kind, follow_up_id, run_at, attempts, last_error`,
   )
+  // Queued again while it runs (a newer change): run_at moves, so the running job is not completed but runs again.
+  const enqueue = db.prepare(
+    `INSERT INTO jobs (kind, follow_up_id, run_at) VALUES (?, ?, ?)
+     ON CONFLICT (kind, follow_up_id) DO UPDATE SET run_at = CASE WHEN excluded.run_at = jobs.run_at THEN excluded.run_at + 1 ELSE excluded.run_at END, attempts = 0`,
+  )
   const done = db.prepare('DELETE FROM jobs WHERE id = ? AND run_at = ?')
   const retry = db.prepare('UPDATE jobs SET run_at = ?, attempts = attempts + 1, last_error = ?, locked_until = 0 WHERE id = ?')
   const release = db.prepare('UPDATE jobs SET locked_until = 0 WHERE id = ?')
   const wake = db.prepare(
-    `UPDATE jobs SET run_at = ?, attempts = 0 WHERE kind = 'meeting.sync'
+    `UPDATE jobs SET run_at = ?, attempts = 0 WHERE kind = '${SYNC_JOB}'
        AND follow_up_id IN (SELECT id FROM follow_ups WHERE user_id = ?)`,
   )
   const nextRunAt = db.prepare<[], number | null>('SELECT MIN(run_at) FROM jobs').pluck()
   const pendingCount = db.prepare<[], number>('SELECT COUNT(*) FROM jobs').pluck()
 
   return {
+    /** Queues (or re-queues) a follow-up's meeting sync; a job being run meanwhile is not completed but runs again. */
+    enqueueSync(followUpId: number, at: number): void {
+      enqueue.run(SYNC_JOB, followUpId, at)
+    },
     claimDue(now: number, limit: number, lockMs: number): Job[] {
       return claimDue.all({ now, lockUntil: now + lockMs, limit }).map(toJob)
     },

@@ -82,7 +82,6 @@ export function createUserRepository(db: Db) {
   )
   const setRole = db.prepare("UPDATE users SET role = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?")
   const setActive = db.prepare("UPDATE users SET active = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?")
-  const deleteSessions = db.prepare('DELETE FROM sessions WHERE user_id = ?')
 
   function insertUser(user: NewUser): User {
     try {
@@ -137,12 +136,7 @@ export function createUserRepository(db: Db) {
     setActive(id: number, active: boolean): void {
       guardLastAdmin(id, () => {
         setActive.run(active ? 1 : 0, id)
-        if (!active) deleteSessions.run(id)
       })
-    },
-    /** Signs the user out everywhere (after a password reset). */
-    deleteSessions(id: number): void {
-      deleteSessions.run(id)
     },
   }
 }

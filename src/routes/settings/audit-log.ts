@@ -1,16 +1,15 @@
 import type { FastifyInstance } from 'fastify'
-import { requireAdmin } from '../../plugins/guards.js'
 
 const PAGE_SIZE = 50
 
-/** Settings → Audit log: who connected, saved, disconnected or changed what, newest first. */
+/** Settings → Audit log (prefix /settings/audit-log, administrators): who connected, saved, disconnected or changed what, newest first. */
 export default async function auditLogRoutes(app: FastifyInstance) {
-  app.get<{ Querystring: { page?: string } }>('/settings/audit-log', { preHandler: requireAdmin }, async (request, reply) => {
+  app.get<{ Querystring: { page?: string } }>('/', async (request, reply) => {
     const requested = /^\d{1,6}$/.test(request.query.page ?? '') ? Number(request.query.page) : 1
-    const { total } = app.repos.audit.page(1, 0)
+    const { total } = app.services.audit.page(1, 0)
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE))
     const page = Math.min(Math.max(requested, 1), pages)
-    const { entries } = app.repos.audit.page(PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    const { entries } = app.services.audit.page(PAGE_SIZE, (page - 1) * PAGE_SIZE)
     return reply.render('pages/settings/audit-log', { tab: 'audit-log', entries, page, pages })
   })
 }

@@ -4,50 +4,47 @@ import { LANGUAGES } from '../../i18n/index.js'
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../../security/passwords.js'
 import { DuplicateEmailError, LastAdminError, type Role, type User } from '../../db/repositories/users.js'
 import { NotFoundError } from '../../errors.js'
-import { requireAdmin } from '../../plugins/guards.js'
+import { actorOf, currentUser } from '../../plugins/guards.js'
 
 const ROLES: readonly Role[] = ['user', 'admin']
 
-/** Settings and maintenance → Users: administrators manage accounts. */
+/** Settings and maintenance (prefix /settings, administrators) → Users: administrators manage accounts. */
 export default async function userSettingsRoutes(app: FastifyInstance) {
-  app.addHook('preHandler', requireAdmin)
-
-  const actor = (user: User) => ({ id: user.id, name: user.name })
   const listPage = (values: Record<string, string> = {}, errors: Record<string, string> = {}) => ({
     tab: 'users',
-    users: app.repos.users.list(),
+    users: app.services.users.list(),
     values: { role: 'user', language: 'en', ...values },
     errors,
     minPassword: MIN_PASSWORD_LENGTH,
   })
   const findUser = (id: string): User => {
-    const user = /^\d{1,12}$/.test(id) ? app.repos.users.findById(Number(id)) : undefined
+    const user = /^\d{1,12}$/.test(id) ? app.services.users.findById(Number(id)) : undefined
     if (!user) throw new NotFoundError()
     return user
   }
 
-  app.get('/settings', async (_request, reply) => reply.redirect('/settings/users', 303))
+  app.get('/', async (_request, reply) => reply.redirect('/settings/users', 303))
 
-  app.get('/settings/users', async (_request, reply) => reply.render('pages/settings/users', listPage()))
+  app.get('/users', async (_request, reply) => reply.render('pages/settings/users', listPage()))
 
-  app.post('/settings/users', async (request, reply) => {
+  app.post('/users', async (request, reply) => {
     const f = new FormReader(request.body, request.t)
     const name = f.text('name', { required: true, max: 100 })
     const email = f.email('email')
     const password = f.password('password', { min: MIN_PASSWORD_LENGTH })
     const role = f.choice('role', ROLES)
     const language = f.choice('language', LANGUAGES)
-    if (!f.ok) return reply.render('pages/settings/users', listPage(f.values, f.errors), { status: 422 })
+    if (!f.ok) return reply.invalid('pages/settings/users', listPage(f.values, f.errors))
     try {
-      const timeZone = isTimeZone(request.user!.timeZone) ? request.user!.timeZone : 'UTC'
-      const user = app.repos.users.create({ name, email, passwordHash: await hashPassword(password), role, language, timeZone })
-      app.repos.audit.record(actor(request.user!), 'user.create', user.email, { role })
+      const timeZone = isTimeZone(currentUser(request).timeZone) ? currentUser(request).timeZone : 'UTC'
+      const user = app.services.users.create({ name, email, passwordHash: await hashPassword(password), role, language, timeZone })
+      app.services.audit.record(actorOf(currentUser(request)), 'user.create', user.email, { role })
       request.flash('success', request.t('users.created', { name: user.name }))
       return reply.redirect('/settings/users', 303)
     } catch (error) {
       if (!(error instanceof DuplicateEmailError)) throw error
       f.fail('email', request.t('error.emailTaken'))
-      return reply.render('pages/settings/users', listPage(f.values, f.errors), { status: 422 })
+      return reply.invalid('pages/settings/users', listPage(f.values, f.errors))
     }
   })
 
@@ -60,53 +57,52 @@ export default async function userSettingsRoutes(app: FastifyInstance) {
     ...extra,
   })
 
-  app.get<{ Params: { id: string } }>('/settings/users/:id', async (request, reply) =>
+  app.get<{ Params: { id: string } }>('/users/:id', async (request, reply) =>
     reply.render('pages/settings/user', editPage(findUser(request.params.id))),
   )
 
-  app.post<{ Params: { id: string } }>('/settings/users/:id/role', async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/users/:id/role', async (request, reply) => {
     const subject = findUser(request.params.id)
     const f = new FormReader(request.body, request.t)
     const role = f.choice('role', ROLES)
-    if (!f.ok) return reply.render('pages/settings/user', editPage(subject, { values: f.values, errors: f.errors }), { status: 422 })
+    if (!f.ok) return reply.invalid('pages/settings/user', editPage(subject, { values: f.values, errors: f.errors }))
     try {
-      app.repos.users.setRole(subject.id, role)
+      app.services.users.setRole(subject.id, role)
     } catch (error) {
       if (!(error instanceof LastAdminError)) throw error
       return reply.render('pages/settings/user', editPage(subject, { formError: request.t('users.lastAdmin') }), { status: 409 })
     }
-    app.repos.audit.record(actor(request.user!), 'user.role', subject.email, { role })
+    app.services.audit.record(actorOf(currentUser(request)), 'user.role', subject.email, { role })
     request.flash('success', request.t('users.roleSaved', { name: subject.name }))
     return reply.redirect(`/settings/users/${subject.id}`, 303)
   })
 
-  app.post<{ Params: { id: string } }>('/settings/users/:id/password', async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/users/:id/password', async (request, reply) => {
     const subject = findUser(request.params.id)
     const f = new FormReader(request.body, request.t)
     const password = f.password('password', { min: MIN_PASSWORD_LENGTH })
-    if (!f.ok) return reply.render('pages/settings/user', editPage(subject, { errors: f.errors }), { status: 422 })
-    app.repos.users.updatePasswordHash(subject.id, await hashPassword(password))
+    if (!f.ok) return reply.invalid('pages/settings/user', editPage(subject, { errors: f.errors }))
     // Whoever knew the old password is signed out (the admin resetting their own password included).
-    app.repos.users.deleteSessions(subject.id)
-    app.repos.audit.record(actor(request.user!), 'user.password', subject.email)
-    if (subject.id === request.user!.id) return reply.redirect('/sign-in', 303)
+    app.services.accounts.setPassword(subject.id, await hashPassword(password))
+    app.services.audit.record(actorOf(currentUser(request)), 'user.password', subject.email)
+    if (subject.id === currentUser(request).id) return reply.redirect('/sign-in', 303)
     request.flash('success', request.t('users.passwordReset', { name: subject.name }))
     return reply.redirect(`/settings/users/${subject.id}`, 303)
   })
 
-  app.post<{ Params: { id: string } }>('/settings/users/:id/active', async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/users/:id/active', async (request, reply) => {
     const subject = findUser(request.params.id)
     const f = new FormReader(request.body, request.t)
     const active = f.choice('active', ['true', 'false'] as const) === 'true'
-    if (!f.ok) return reply.render('pages/settings/user', editPage(subject, { errors: f.errors }), { status: 422 })
+    if (!f.ok) return reply.invalid('pages/settings/user', editPage(subject, { errors: f.errors }))
     try {
-      app.repos.users.setActive(subject.id, active)
+      app.services.accounts.setActive(subject.id, active)
     } catch (error) {
       if (!(error instanceof LastAdminError)) throw error
       return reply.render('pages/settings/user', editPage(subject, { formError: request.t('users.lastAdmin') }), { status: 409 })
     }
-    app.repos.audit.record(actor(request.user!), active ? 'user.activate' : 'user.deactivate', subject.email)
-    if (!active && subject.id === request.user!.id) return reply.redirect('/sign-in', 303)
+    app.services.audit.record(actorOf(currentUser(request)), active ? 'user.activate' : 'user.deactivate', subject.email)
+    if (!active && subject.id === currentUser(request).id) return reply.redirect('/sign-in', 303)
     request.flash('success', request.t(active ? 'users.activated' : 'users.deactivated', { name: subject.name }))
     return reply.redirect(`/settings/users/${subject.id}`, 303)
   })

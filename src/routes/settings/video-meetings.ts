@@ -44,7 +44,7 @@ export function failureMessage(request: { t: Translate; language: Language }, pr
 /** Settings → Video meetings: the organization's provider and the Configure flow (which opens in a new tab). */
 export default async function videoSettingsRoutes(app: FastifyInstance) {
   app.addHook('preHandler', requireAdmin)
-  const video = app.video
+  const video = app.services.video
   const actor = (request: FastifyRequest) => ({ id: request.user!.id, name: request.user!.name })
 
   const providerParam = (id: string): ProviderAdapter => {

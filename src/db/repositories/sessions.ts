@@ -1,7 +1,6 @@
 import crypto from 'node:crypto'
-import type { Db } from '../db/database.js'
-
 import type { SessionStore } from '@fastify/session'
+import type { Db } from '../database.js'
 
 type Callback = (error?: unknown) => void
 type GetCallback = Parameters<SessionStore['get']>[1]
@@ -12,7 +11,7 @@ function hashId(sessionId: string): string {
 }
 
 /**
- * @fastify/session store in SQLite. Rows are keyed by a hash of the session id (a stolen database file holds
+ * The sessions table, and the @fastify/session store on it. Sessions are only ever written here. Rows are keyed by a hash of the session id (a stolen database file holds
  * no usable session), carry the user id (so a password reset can sign a user out everywhere) and expire.
  */
 export class SqliteSessionStore implements SessionStore {
@@ -20,6 +19,7 @@ export class SqliteSessionStore implements SessionStore {
   private readonly setStmt
   private readonly destroyStmt
   private readonly sweepStmt
+  private readonly endForUserStmt
 
   constructor(
     db: Db,
@@ -34,6 +34,7 @@ export class SqliteSessionStore implements SessionStore {
     )
     this.destroyStmt = db.prepare('DELETE FROM sessions WHERE id_hash = ?')
     this.sweepStmt = db.prepare('DELETE FROM sessions WHERE expires_at <= ?')
+    this.endForUserStmt = db.prepare('DELETE FROM sessions WHERE user_id = ?')
   }
 
   get(sessionId: string, callback: GetCallback): void {
@@ -65,6 +66,11 @@ export class SqliteSessionStore implements SessionStore {
     } catch (error) {
       callback(error)
     }
+  }
+
+  /** Signs a user out everywhere (password changed, account deactivated); returns how many sessions ended. */
+  endAllOf(userId: number): number {
+    return this.endForUserStmt.run(userId).changes
   }
 
   /** Removes expired sessions; returns how many. */
