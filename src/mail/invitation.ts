@@ -1,5 +1,6 @@
 import ical, { ICalAttendeeRole, ICalAttendeeStatus, ICalCalendarMethod, ICalEventStatus } from 'ical-generator'
 import type { Language } from '../i18n/languages.js'
+import { translator, type Translate } from '../i18n/index.js'
 import type { DialIn } from '../meetings/types.js'
 import type { Appointment } from '../follow-ups/appointment.js'
 
@@ -20,40 +21,6 @@ export interface MeetingDetails {
   provider: string
 }
 
-const TEXT = {
-  en: {
-    request: 'Invitation',
-    update: 'Updated invitation',
-    cancel: 'Cancelled',
-    greeting: (organizer: string) => `${organizer} invites you to a meeting.`,
-    cancelled: (organizer: string) => `${organizer} has cancelled this meeting.`,
-    when: 'When',
-    where: 'Where',
-    join: 'Join meeting',
-    joinWith: (provider: string) => `Join the ${provider} meeting`,
-    passcode: 'Passcode',
-    dialIn: 'Dial-in',
-    pin: 'PIN',
-    organizer: 'Organizer',
-    calendarHint: 'The attached invitation (.ics) adds this meeting to your calendar.',
-  },
-  nl: {
-    request: 'Uitnodiging',
-    update: 'Bijgewerkte uitnodiging',
-    cancel: 'Geannuleerd',
-    greeting: (organizer: string) => `${organizer} nodigt u uit voor een vergadering.`,
-    cancelled: (organizer: string) => `${organizer} heeft deze vergadering geannuleerd.`,
-    when: 'Wanneer',
-    where: 'Waar',
-    join: 'Deelnemen aan vergadering',
-    joinWith: (provider: string) => `Deelnemen aan de ${provider}-vergadering`,
-    passcode: 'Toegangscode',
-    dialIn: 'Inbellen',
-    pin: 'Pincode',
-    organizer: 'Organisator',
-    calendarHint: 'Met de bijgevoegde uitnodiging (.ics) zet u deze vergadering in uw agenda.',
-  },
-} as const
 
 /** "Tuesday 4 March 2030, 10:00 – 11:00 (Europe/Amsterdam)", in the organizer's language and zone. */
 export function friendlyWhen(s: Pick<InvitationSnapshot, 'startsAt' | 'endsAt' | 'timeZone' | 'language'>): string {
@@ -91,12 +58,17 @@ export function buildIcs(s: InvitationSnapshot, kind: 'request' | 'cancel', meet
   return calendar.toString()
 }
 
+/** "+31 20 123 (PIN 4567)": one dial-in number as invitations say it. */
+function dialInLine(t: Translate, d: DialIn): string {
+  return `${d.label ? `${d.label} ` : ''}${d.number}${d.pin ? ` (${t('invitation.pin')} ${d.pin})` : ''}`
+}
+
 function meetingLines(language: Language, meeting: MeetingDetails | null): string[] {
   if (!meeting?.joinUrl) return []
-  const t = TEXT[language]
-  const lines = [`${t.joinWith(meeting.provider)}: ${meeting.joinUrl}`]
-  if (meeting.passcode) lines.push(`${t.passcode}: ${meeting.passcode}`)
-  for (const d of meeting.dialIn?.slice(0, 5) ?? []) lines.push(`${t.dialIn}: ${d.label ? `${d.label} ` : ''}${d.number}${d.pin ? ` (${t.pin} ${d.pin})` : ''}`)
+  const t = translator(language)
+  const lines = [`${t('invitation.joinWith', { provider: meeting.provider })}: ${meeting.joinUrl}`]
+  if (meeting.passcode) lines.push(`${t('invitation.passcode')}: ${meeting.passcode}`)
+  for (const d of meeting.dialIn?.slice(0, 5) ?? []) lines.push(`${t('invitation.dialIn')}: ${dialInLine(t, d)}`)
   return lines
 }
 
@@ -109,35 +81,35 @@ export interface InvitationMessage {
 
 /** Subject, plain text and HTML in the organizer's language, plus the .ics. */
 export function buildInvitation(s: InvitationSnapshot, kind: 'request' | 'cancel', meeting: MeetingDetails | null, now = new Date()): InvitationMessage {
-  const t = TEXT[s.language]
+  const t = translator(s.language)
   const when = friendlyWhen(s)
-  const label = kind === 'cancel' ? t.cancel : s.sequence > 0 ? t.update : t.request
+  const label = t(kind === 'cancel' ? 'invitation.cancel' : s.sequence > 0 ? 'invitation.update' : 'invitation.request')
   const subject = `${label}: ${s.title} – ${when}`
   const where = s.location || meeting?.joinUrl || ''
-  const intro = kind === 'cancel' ? t.cancelled(s.organizer.name) : t.greeting(s.organizer.name)
+  const intro = t(kind === 'cancel' ? 'invitation.cancelled' : 'invitation.greeting', { organizer: s.organizer.name })
   const meetingText = kind === 'cancel' ? [] : meetingLines(s.language, meeting)
   const text = [
     intro,
     '',
     s.title,
-    `${t.when}: ${when}`,
-    ...(where ? [`${t.where}: ${where}`] : []),
-    `${t.organizer}: ${s.organizer.name} <${s.organizer.email}>`,
+    `${t('invitation.when')}: ${when}`,
+    ...(where ? [`${t('invitation.where')}: ${where}`] : []),
+    `${t('invitation.organizer')}: ${s.organizer.name} <${s.organizer.email}>`,
     ...(meetingText.length ? ['', ...meetingText] : []),
     ...(s.description ? ['', s.description] : []),
     '',
-    t.calendarHint,
+    t('invitation.calendarHint'),
   ].join('\n')
   const row = (name: string, value: string) => `<tr><th align="left" style="padding:4px 12px 4px 0">${escapeHtml(name)}</th><td style="padding:4px 0">${value}</td></tr>`
   const html = `<!doctype html><html lang="${s.language}"><body style="font-family:system-ui,sans-serif;color:#1c2430">
 <p>${escapeHtml(intro)}</p>
 <h1 style="font-size:20px">${escapeHtml(s.title)}</h1>
-<table>${row(t.when, escapeHtml(when))}${where ? row(t.where, escapeHtml(where)) : ''}${row(t.organizer, `${escapeHtml(s.organizer.name)} &lt;${escapeHtml(s.organizer.email)}&gt;`)}${
-    kind !== 'cancel' && meeting?.passcode ? row(t.passcode, escapeHtml(meeting.passcode)) : ''
-  }${kind !== 'cancel' && meeting?.dialIn?.length ? row(t.dialIn, meeting.dialIn.slice(0, 5).map((d) => escapeHtml(`${d.label ? `${d.label} ` : ''}${d.number}${d.pin ? ` (${t.pin} ${d.pin})` : ''}`)).join('<br>')) : ''}</table>
-${kind !== 'cancel' && meeting?.joinUrl ? `<p><a href="${escapeHtml(meeting.joinUrl)}" style="display:inline-block;padding:10px 16px;background:#1f5f8b;color:#fff;text-decoration:none;border-radius:6px">${escapeHtml(t.join)}</a></p>` : ''}
+<table>${row(t('invitation.when'), escapeHtml(when))}${where ? row(t('invitation.where'), escapeHtml(where)) : ''}${row(t('invitation.organizer'), `${escapeHtml(s.organizer.name)} &lt;${escapeHtml(s.organizer.email)}&gt;`)}${
+    kind !== 'cancel' && meeting?.passcode ? row(t('invitation.passcode'), escapeHtml(meeting.passcode)) : ''
+  }${kind !== 'cancel' && meeting?.dialIn?.length ? row(t('invitation.dialIn'), meeting.dialIn.slice(0, 5).map((d) => escapeHtml(dialInLine(t, d))).join('<br>')) : ''}</table>
+${kind !== 'cancel' && meeting?.joinUrl ? `<p><a href="${escapeHtml(meeting.joinUrl)}" style="display:inline-block;padding:10px 16px;background:#1f5f8b;color:#fff;text-decoration:none;border-radius:6px">${escapeHtml(t('invitation.join'))}</a></p>` : ''}
 ${s.description ? `<p style="white-space:pre-wrap">${escapeHtml(s.description)}</p>` : ''}
-<p style="color:#5a6472">${escapeHtml(t.calendarHint)}</p>
+<p style="color:#5a6472">${escapeHtml(t('invitation.calendarHint'))}</p>
 </body></html>`
   return { subject, text, html, ics: buildIcs(s, kind, meeting, now) }
 }
