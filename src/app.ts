@@ -13,6 +13,8 @@ import { migrationsDir } from './paths.js'
 import { assetsPlugin, type AssetSource } from './plugins/assets.js'
 import { csrfPlugin } from './plugins/csrf.js'
 import { errorsPlugin } from './plugins/errors.js'
+import { authPlugin } from './plugins/auth.js'
+import { i18nPlugin } from './plugins/i18n.js'
 import { pagesPlugin } from './plugins/pages.js'
 import { securityHeadersPlugin } from './plugins/security-headers.js'
 import { setupGate } from './routes/setup.js'
@@ -146,6 +148,8 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   await app.register(cookie)
   await app.register(session, sessionOptions(config, masterSecret, services.sessions))
   await app.register(csrfPlugin)
+  await app.register(authPlugin)
+  await app.register(i18nPlugin)
   await app.register(pagesPlugin, { cacheTemplates: config.cacheTemplates, readTemplate: deps.readTemplate })
   await app.register(errorsPlugin)
   app.addHook('onRequest', setupGate(() => services.isSetUp()))

@@ -1,6 +1,6 @@
 import { FormReader, isEmail } from '../forms.js'
 import type { Translate } from '../i18n/index.js'
-import { isLoopbackHost, MAIL_SECURITY, type MailServer } from './settings.js'
+import { isLoopbackHost, MAIL_SECURITY, type MailServer } from '../db/repositories/mail-settings.js'
 
 const HOST = /^(?=.{1,253}$)([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$|^\d{1,3}(\.\d{1,3}){3}$|^\[?::1\]?$/
 

@@ -2,17 +2,9 @@ import ical, { ICalAttendeeRole, ICalAttendeeStatus, ICalCalendarMethod, ICalEve
 import type { Language } from '../i18n/languages.js'
 import { translator, type Translate } from '../i18n/index.js'
 import type { DialIn } from '../meetings/types.js'
-import type { Appointment } from '../follow-ups/appointment.js'
+import type { InvitationSnapshot } from './snapshot.js'
 
-/** What an invitation says, frozen when the change was saved. */
-export interface InvitationSnapshot extends Appointment {
-  uid: string
-  sequence: number
-  organizer: { name: string; email: string }
-  /** Everyone on the invitation (ATTENDEE lines), not only this recipient. */
-  attendees: string[]
-  language: Language
-}
+export type { InvitationSnapshot }
 
 export interface MeetingDetails {
   joinUrl: string

@@ -4,9 +4,9 @@ import type { FollowUpRepository } from '../db/repositories/follow-ups.js'
 import type { Transact } from '../db/transaction.js'
 import type { VideoService } from '../connections/video-service.js'
 import { buildInvitation, type MeetingDetails } from './invitation.js'
-import type { OutboxMessage, OutboxRepository } from './outbox.js'
+import type { OutboxMessage, OutboxRepository } from '../db/repositories/outbox.js'
 import { encodeMailReason } from './reason.js'
-import type { EffectiveMailSettings, MailSettingsRepository } from './settings.js'
+import type { EffectiveMailSettings, MailSettingsRepository } from '../db/repositories/mail-settings.js'
 import { createTransport, DEFAULT_TIMEOUTS, describeSmtpError, type MailTimeouts, type SendResult } from './transport.js'
 
 /** What a failed send stores: its reason as data (said in the reader's language later), else its English text. */
@@ -123,7 +123,7 @@ export function createMailer(deps: MailerDeps) {
   }
 
   async function runDue(limit = 20): Promise<number> {
-    for (const message of transact(() => outbox.recoverHandedOff().map((m) => (invited(m), m)))) {
+    for (const message of transact(() => outbox.recoverHandedOff(encodeMailReason({ code: 'handed_off' })).map((m) => (invited(m), m)))) {
       log.warn({ outboxId: message.id, followUpId: message.followUpId, kind: message.kind }, 'invitation was handed to the mail server before a stop: counted as sent, not sent again')
     }
     const due = outbox.claimDue(limit, LOCK_MS)

@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer'
 import type { Transporter } from 'nodemailer'
 import { englishMailReason, type MailReason } from './reason.js'
-import type { EffectiveMailSettings } from './settings.js'
+import type { EffectiveMailSettings } from '../db/repositories/mail-settings.js'
 
 export interface SendResult {
   ok: boolean

@@ -3,7 +3,6 @@ import fp from 'fastify-plugin'
 import { Eta } from 'eta'
 import view from '@fastify/view'
 import type { Flash } from '../types.js'
-import { translator, languageFromHeader } from '../i18n/index.js'
 import { csrfToken, CSRF_FIELD } from './csrf.js'
 import { compress, MIN_COMPRESS_BYTES, preferredEncoding } from './compression.js'
 import { viewsDir } from '../paths.js'
@@ -80,26 +79,8 @@ export const pagesPlugin = fp(
       production: options.cacheTemplates,
     })
 
-    app.decorateRequest('user', null)
-    app.decorateRequest('language', 'en')
-    app.decorateRequest('t', translator('en'))
     app.decorateRequest('flash', function (this: FastifyRequest, kind: Flash['kind'], text: string) {
       this.session.flash = { kind, text }
-    })
-
-    // Who is signed in, and in which language we speak to them (their setting, else the browser's).
-    app.addHook('preHandler', async (request) => {
-      const userId = request.session?.userId
-      if (typeof userId === 'number') {
-        const user = app.services.users.findById(userId)
-        if (user?.active) request.user = user
-        else {
-          // Deactivated or deleted meanwhile: the session must not keep working.
-          await request.session.regenerate()
-        }
-      }
-      request.language = request.user?.language ?? languageFromHeader(request.headers['accept-language'])
-      request.t = translator(request.language)
     })
 
     app.decorateReply(
@@ -141,5 +122,5 @@ export const pagesPlugin = fp(
       return this.render(template, data, { ...options, status: 422 })
     })
   },
-  { name: 'pages', dependencies: ['@fastify/session', 'assets'] },
+  { name: 'pages', dependencies: ['@fastify/session', 'assets', 'i18n'] },
 )

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { readMailForm } from '../mail/form.js'
 import { mailReasonText } from '../mail/reason.js'
-import type { StoredMailSettings } from '../mail/settings.js'
-import { actorOf, currentUser } from '../plugins/guards.js'
+import type { StoredMailSettings } from '../db/repositories/mail-settings.js'
+import { actorOf, currentUser } from '../plugins/auth.js'
 
 type Scope = 'user' | 'installation'
 

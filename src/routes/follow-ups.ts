@@ -6,7 +6,7 @@ import { NotFoundError } from '../errors.js'
 import { timeZones } from '../forms.js'
 import { formValues, readFollowUpForm, type FollowUpForm } from '../follow-ups/form.js'
 import { utcToZonedInput } from '../follow-ups/time.js'
-import { currentUser } from '../plugins/guards.js'
+import { currentUser } from '../plugins/auth.js'
 import { sendToProviderSignIn } from './connection-start.js'
 
 export const PAGE_SIZE = 50

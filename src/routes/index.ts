@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { signedIn } from '../plugins/guards.js'
+import { signedIn } from '../plugins/auth.js'
 import setupRoutes from './setup.js'
 import signInRoutes from './sign-in.js'
 import preferencesRoutes from './preferences.js'

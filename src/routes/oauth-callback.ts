@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { PROVIDER_IDS, type ProviderId } from '../providers/contract.js'
-import { requireUser, safeNext } from '../plugins/guards.js'
+import { requireUser, safeNext } from '../plugins/auth.js'
 import { ForbiddenError, NotFoundError } from '../errors.js'
 import { failureMessage } from './settings/video-meetings.js'
 

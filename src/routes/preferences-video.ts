@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { FormReader } from '../forms.js'
 import { NotFoundError } from '../errors.js'
-import { requireUser, safeNext } from '../plugins/guards.js'
+import { requireUser, safeNext } from '../plugins/auth.js'
 import { sendToProviderSignIn } from './connection-start.js'
 import { PREFERENCES_VIDEO } from './oauth-callback.js'
 

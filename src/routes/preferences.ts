@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { FormReader, isTimeZone, timeZones } from '../forms.js'
 import { LANGUAGES, translator } from '../i18n/index.js'
-import { currentUser } from '../plugins/guards.js'
+import { currentUser } from '../plugins/auth.js'
 
 /** Preferences (prefix /preferences): every user's own settings, one URL per tab so each works without JavaScript. */
 export default async function preferencesRoutes(app: FastifyInstance) {

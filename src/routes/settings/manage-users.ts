@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { NotFoundError } from '../../errors.js'
-import { actorOf, currentUser } from '../../plugins/guards.js'
+import { actorOf, currentUser } from '../../plugins/auth.js'
 
 /** Settings → Video meetings → Manage users (prefix /settings/video-meetings/users, administrators): every user's own connection; an admin can remove one. */
 export default async function manageUsersRoutes(app: FastifyInstance) {

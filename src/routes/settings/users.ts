@@ -4,7 +4,7 @@ import { LANGUAGES } from '../../i18n/index.js'
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../../security/passwords.js'
 import { DuplicateEmailError, LastAdminError, type Role, type User } from '../../db/repositories/users.js'
 import { NotFoundError } from '../../errors.js'
-import { actorOf, currentUser } from '../../plugins/guards.js'
+import { actorOf, currentUser } from '../../plugins/auth.js'
 
 const ROLES: readonly Role[] = ['user', 'admin']
 

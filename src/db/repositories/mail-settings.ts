@@ -1,6 +1,6 @@
-import type { Db } from '../db/database.js'
-import type { Vault } from '../security/vault.js'
-import { VaultError } from '../security/vault.js'
+import type { Db } from '../database.js'
+import type { Vault } from '../../security/vault.js'
+import { VaultError } from '../../security/vault.js'
 
 export type MailSecurity = 'tls' | 'starttls' | 'none'
 export const MAIL_SECURITY: readonly MailSecurity[] = ['tls', 'starttls', 'none']

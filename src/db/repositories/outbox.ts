@@ -1,7 +1,6 @@
 import crypto from 'node:crypto'
-import type { Db } from '../db/database.js'
-import type { InvitationSnapshot } from './invitation.js'
-import { encodeMailReason } from './reason.js'
+import type { Db } from '../database.js'
+import type { InvitationSnapshot } from '../../mail/snapshot.js'
 
 export type OutboxState = 'waiting' | 'queued' | 'sending' | 'sent' | 'failed' | 'superseded'
 
@@ -60,9 +59,6 @@ export interface QueuedInvitation {
   /** Waits for the video link before it may go out. */
   waiting: boolean
 }
-
-/** Recorded for a message a stopped worker had handed over (said in the catalogs as mail.reason.handed_off). */
-const HANDED_OFF_DETAIL = encodeMailReason({ code: 'handed_off' })
 
 /**
  * The mail outbox. Messages are queued inside the transaction of the change that causes them, so a saved
@@ -155,10 +151,10 @@ export function createOutboxRepository(db: Db, now: () => number = Date.now) {
      * sent again. An attendee may, rarely, miss one (the process died in the microseconds between recording
      * the hand-off and writing the "."), but never gets it twice. Returns them.
      */
-    recoverHandedOff(): OutboxMessage[] {
+    recoverHandedOff(detail: string): OutboxMessage[] {
       return db.transaction(() =>
         recover.all({ now: now() }).map((row) => {
-          attempt.run(row.id, 1, HANDED_OFF_DETAIL)
+          attempt.run(row.id, 1, detail)
           return toMessage(row)
         }),
       )()

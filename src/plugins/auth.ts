@@ -1,6 +1,25 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
 import type { User } from '../db/repositories/users.js'
 import { ForbiddenError } from '../errors.js'
+
+/**
+ * Who is signed in: `request.user` for every request whose session names an active user. A user deactivated or
+ * deleted meanwhile loses the session at once. The guards below build on it.
+ */
+export const authPlugin = fp(
+  async function auth(app: FastifyInstance) {
+    app.decorateRequest('user', null)
+    app.addHook('preHandler', async (request) => {
+      const userId = request.session?.userId
+      if (typeof userId !== 'number') return
+      const user = app.services.users.findById(userId)
+      if (user?.active) request.user = user
+      else await request.session.regenerate()
+    })
+  },
+  { name: 'auth', dependencies: ['@fastify/session'] },
+)
 
 /** preHandler: a signed-in user, else to the sign-in page (and back here afterwards, for GET). */
 export async function requireUser(request: FastifyRequest, reply: FastifyReply): Promise<void> {
