@@ -41,6 +41,8 @@ interface Row {
   from_address: string
 }
 
+const serverOf = (row: Row): MailServer => ({ host: row.host, port: row.port, security: row.security, username: row.username, fromName: row.from_name, fromAddress: row.from_address })
+
 const aad = (id: number, userId: number | null) => `mail_settings:${id}:${userId ?? 'installation'}`
 
 /** True for hosts on this machine: the only place unencrypted SMTP is allowed. */
@@ -78,12 +80,7 @@ export function createMailSettingsRepository(db: Db, vault: Vault) {
     return {
       id: row.id,
       userId: row.user_id,
-      host: row.host,
-      port: row.port,
-      security: row.security,
-      username: row.username,
-      fromName: row.from_name,
-      fromAddress: row.from_address,
+      ...serverOf(row),
       passwordSet: row.password_enc !== null,
       passwordUnreadable: password instanceof VaultError,
     }
@@ -130,12 +127,7 @@ export function createMailSettingsRepository(db: Db, vault: Vault) {
       const password = open(row)
       return {
         source: row.user_id === null ? 'installation' : 'user',
-        host: row.host,
-        port: row.port,
-        security: row.security,
-        username: row.username,
-        fromName: row.from_name,
-        fromAddress: row.from_address,
+        ...serverOf(row),
         password: password instanceof VaultError ? null : password,
         passwordUnreadable: password instanceof VaultError,
       }
