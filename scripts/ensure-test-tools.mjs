@@ -1,5 +1,6 @@
-// Run first by `npm test`: the browser tests (test/e2e) drive the system Chromium through playwright-core, and
-// test/stress/scanners.test.ts runs the offline scanners wapiti and sqlmap. All three come from Debian.
+// Run first by `npm test`: the browser tests (test/e2e) drive the system Chromium through playwright-core,
+// test/stress/scanners.test.ts runs the offline scanners wapiti and sqlmap, and the invitation tests read every
+// calendar file with python's icalendar and vobject (test/helpers/ics_check.py). All of them come from Debian.
 // Silent when every tool works; installs the missing ones when we can (root with apt-get); otherwise says how,
 // and fails.
 import { spawnSync } from 'node:child_process'
@@ -10,10 +11,12 @@ const TOOLS = [
   { pkg: 'chromium', bin: '/usr/bin/chromium', for: 'the browser tests' },
   { pkg: 'wapiti', bin: '/usr/bin/wapiti', for: 'the scanner tests' },
   { pkg: 'sqlmap', bin: '/usr/bin/sqlmap', for: 'the scanner tests' },
+  { pkg: 'python3-icalendar', bin: '/usr/bin/python3', args: ['-c', 'import icalendar'], for: 'the invitation tests' },
+  { pkg: 'python3-vobject', bin: '/usr/bin/python3', args: ['-c', 'import vobject'], for: 'the invitation tests' },
 ]
 
 const succeeds = (command, args, options = {}) => spawnSync(command, args, { stdio: 'ignore', ...options }).status === 0
-const works = (tool) => existsSync(tool.bin) && succeeds(tool.bin, ['--version'])
+const works = (tool) => existsSync(tool.bin) && succeeds(tool.bin, tool.args ?? ['--version'])
 const missing = () => TOOLS.filter((tool) => !works(tool))
 
 let todo = missing()

@@ -1,4 +1,4 @@
-import ical, { ICalAttendeeRole, ICalAttendeeStatus, ICalCalendarMethod, ICalEventStatus } from 'ical-generator'
+import { writeCalendar } from './icalendar.js'
 import type { Language } from '../i18n/languages.js'
 import { translator, type Translate } from '../i18n/index.js'
 import type { DialIn } from '../meetings/types.js'
@@ -28,26 +28,25 @@ function escapeHtml(value: string): string {
 
 /** The iCalendar text: METHOD REQUEST or CANCEL, stable UID, SEQUENCE, times in UTC, the join link in LOCATION/URL/DESCRIPTION. */
 export function buildIcs(s: InvitationSnapshot, kind: 'request' | 'cancel', meeting: MeetingDetails | null, now = new Date()): string {
-  const calendar = ical({
-    prodId: { company: 'Video Meetings', product: 'Video Meetings', language: s.language.toUpperCase() },
-    method: kind === 'cancel' ? ICalCalendarMethod.CANCEL : ICalCalendarMethod.REQUEST,
-  })
   const details = [s.description, ...meetingLines(s.language, meeting)].filter(Boolean).join('\n\n')
-  calendar.createEvent({
-    id: s.uid,
-    sequence: s.sequence,
-    stamp: now,
-    start: new Date(s.startsAt),
-    end: new Date(s.endsAt),
-    summary: s.title,
-    description: details || null,
-    location: s.location || meeting?.joinUrl || null,
-    url: meeting?.joinUrl || null,
-    organizer: { name: s.organizer.name, email: s.organizer.email },
-    attendees: s.attendees.map((email) => ({ email, rsvp: true, role: ICalAttendeeRole.REQ, status: ICalAttendeeStatus.NEEDSACTION })),
-    status: kind === 'cancel' ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
-  })
-  return calendar.toString()
+  return writeCalendar(
+    kind === 'cancel' ? 'CANCEL' : 'REQUEST',
+    {
+      uid: s.uid,
+      sequence: s.sequence,
+      stamp: now,
+      start: new Date(s.startsAt),
+      end: new Date(s.endsAt),
+      summary: s.title,
+      ...(details && { description: details }),
+      ...((s.location || meeting?.joinUrl) && { location: s.location || meeting?.joinUrl }),
+      ...(meeting?.joinUrl && { url: meeting.joinUrl }),
+      organizer: s.organizer,
+      attendees: s.attendees.map((email) => ({ email })),
+      status: kind === 'cancel' ? 'CANCELLED' : 'CONFIRMED',
+    },
+    s.language,
+  )
 }
 
 /** "+31 20 123 (PIN 4567)": one dial-in number as invitations say it. */

@@ -1,0 +1,101 @@
+/**
+ * The iCalendar writer (src/mail/icalendar.ts) against three independent parsers: ical.js, python's icalendar
+ * and vobject. Names and titles with quotes, colons, semicolons, commas, backslashes, carets, emoji and
+ * right-to-left text must never make a parser reject the file or read another organizer address.
+ */
+import t from 'tap'
+import type { Test } from 'tap'
+import fc from 'fast-check'
+import { buildIcs, type InvitationSnapshot } from '../../src/mail/invitation.js'
+import { fold, paramValue } from '../../src/mail/icalendar.js'
+import { readWithEveryParser } from '../helpers/ics.js'
+
+const snapshot = (overrides: Partial<InvitationSnapshot> = {}): InvitationSnapshot => ({
+  uid: '6f1c1f62-5a4e-4c5e-9a59-0d3c9a1f0e11@vm.example.com',
+  sequence: 0,
+  title: 'Review',
+  startsAt: '2030-03-04T09:00:00.000Z',
+  endsAt: '2030-03-04T10:00:00.000Z',
+  timeZone: 'Europe/Amsterdam',
+  location: '',
+  description: '',
+  video: true,
+  organizer: { name: 'Bob', email: 'bob@example.com' },
+  attendees: ['ann@example.com'],
+  language: 'en',
+  ...overrides,
+})
+const meeting = { joinUrl: 'https://meet.example.com/abc-def', provider: 'Jitsi', passcode: '123456', dialIn: [{ number: '+31 20 123 4567', pin: '99' }] }
+
+/** Every parser read the file, and read the organizer, the attendees and the title the way we meant them. */
+function checkAll(t: Test, ics: string, expect: { name: string; title: string }) {
+  const readings = readWithEveryParser(ics)
+  for (const [parser, reading] of Object.entries(readings)) {
+    if (!reading.ok) {
+      t.fail(`${parser} rejected the file: ${reading.error}\n${ics}`)
+      continue
+    }
+    const [event] = reading.calendar.events
+    t.equal(event?.organizer?.address, 'mailto:bob@example.com', `${parser}: the organizer's address`)
+    t.same(event?.attendees.map((a) => a.address), ['mailto:ann@example.com'], `${parser}: the attendees`)
+    t.equal(event?.summary, expect.title, `${parser}: the title`)
+    // RFC 6868 decoding is ical.js's (python's icalendar 4 and vobject 0.9 show ^' as it is: not another address).
+    if (parser === 'ical.js') t.equal(event?.organizer?.cn, expect.name, 'ical.js: the name, decoded')
+    else t.ok(typeof event?.organizer?.cn === 'string', `${parser}: a name`)
+  }
+}
+
+t.test('names with quotes, colons, semicolons, commas, backslashes, carets, emoji and RTL text', async (t) => {
+  const names = [
+    'Jörg "JJ" Ñúñez',
+    'Alice":mailto:ceo@example.com?',
+    'Smith; John, Jr.',
+    'back\\slash \\" and ^ caret ^\' done',
+    'Zoë 🚀 Lee',
+    'مريم العربية',
+    'line\nbreak',
+  ]
+  for (const name of names) {
+    const ics = buildIcs(snapshot({ organizer: { name, email: 'bob@example.com' }, title: name.replace(/\n/g, ' ') }), 'request', meeting)
+    checkAll(t, ics, { name, title: name.replace(/\n/g, ' ') })
+  }
+})
+
+t.test('fuzzed names and titles: no parser rejects the file or reads another organizer', async (t) => {
+  const nasty = fc.constantFrom('"', ':', ';', ',', '\\', '^', "'", 'mailto:', '@', '<', '>', '\u200f', '🚀', 'ß', ' ', 'é')
+  const text = fc.array(fc.oneof(nasty, fc.string({ minLength: 0, maxLength: 3 }), fc.string({ unit: 'grapheme', maxLength: 4 })), { minLength: 1, maxLength: 12 }).map((parts) => parts.join(''))
+  // Titles as the form accepts them: one line, trimmed, no control characters.
+  const clean = (value: string) => value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '').trim()
+  fc.assert(
+    fc.property(text, text, (name, title) => {
+      const n = clean(name) || 'x'
+      const s = clean(title) || 'x'
+      const readings = readWithEveryParser(buildIcs(snapshot({ organizer: { name: n, email: 'bob@example.com' }, title: s }), 'request', meeting))
+      for (const reading of Object.values(readings)) {
+        if (!reading.ok) return false
+        const [event] = reading.calendar.events
+        if (event?.organizer?.address !== 'mailto:bob@example.com' || event.summary !== s) return false
+      }
+      return readings['ical.js'].ok && readings['ical.js'].calendar.events[0]?.organizer?.cn === n
+    }),
+    { numRuns: 60 },
+  )
+})
+
+t.test('parameter values per RFC 6868; lines folded at 75 octets, never inside a character', async (t) => {
+  t.equal(paramValue('a"b^c\nd'), "\"a^'b^^c^nd\"")
+  const line = `SUMMARY:${'é'.repeat(60)}🚀${'x'.repeat(40)}`
+  const folded = fold(line)
+  for (const part of folded.split('\r\n')) t.ok(Buffer.byteLength(part, 'utf8') <= 75, `${Buffer.byteLength(part, 'utf8')} octets`)
+  t.equal(folded.split('\r\n').map((p, i) => (i === 0 ? p : p.slice(1))).join(''), line, 'unfolds to the same line')
+})
+
+t.test('a cancellation: METHOD:CANCEL, STATUS:CANCELLED, the same UID', async (t) => {
+  const readings = readWithEveryParser(buildIcs(snapshot({ sequence: 3 }), 'cancel', null))
+  for (const [parser, reading] of Object.entries(readings)) {
+    t.ok(reading.ok, parser)
+    if (!reading.ok) continue
+    t.equal(reading.calendar.method, 'CANCEL', parser)
+    t.match(reading.calendar.events[0], { uid: snapshot().uid, sequence: 3, status: 'CANCELLED', start: '2030-03-04T09:00:00.000Z' }, parser)
+  }
+})
