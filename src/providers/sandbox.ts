@@ -3,7 +3,6 @@
  * (src/sandbox/server.ts). It talks to the sandbox over HTTP like to any other provider, so the whole
  * connect / create / update / delete path is exercised for real.
  */
-import crypto from 'node:crypto'
 import type { Language } from '../i18n/languages.js'
 import {
   ProviderError,
@@ -14,9 +13,9 @@ import {
   type ProviderAdapter,
   type ProviderSettings,
 } from './contract.js'
+import { randomPasscode } from './settings-helpers.js'
 
 const PASSCODE = /^[A-Za-z0-9]{6,10}$/
-const PASSCODE_ALPHABET = 'abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'
 
 const messages: Record<Language, { passcodeRequired: string; passcodeFormat: string }> = {
   en: {
@@ -27,13 +26,6 @@ const messages: Record<Language, { passcodeRequired: string; passcodeFormat: str
     passcodeRequired: 'Vul een toegangscode in.',
     passcodeFormat: 'Gebruik 6 tot 10 letters of cijfers, zonder spaties.',
   },
-}
-
-function randomPasscode(): string {
-  const length = 8
-  let passcode = ''
-  for (let i = 0; i < length; i++) passcode += PASSCODE_ALPHABET[crypto.randomInt(PASSCODE_ALPHABET.length)]
-  return passcode
 }
 
 interface SandboxMeeting {
@@ -108,7 +100,7 @@ export function createSandboxProvider(issuer: string): ProviderAdapter {
           label: { en: 'Waiting room: the host lets attendees in', nl: 'Wachtruimte: de organisator laat deelnemers binnen' },
         },
       ],
-      defaults: () => ({ passcode: randomPasscode(), waitingRoom: false }),
+      defaults: () => ({ passcode: randomPasscode(8), waitingRoom: false }),
       parse(form, language) {
         const m = messages[language] ?? messages.en
         const errors: Record<string, string> = {}

@@ -33,7 +33,7 @@ import {
   deleteIgnoringGone,
   hasRequestMarker,
   obj,
-  randomSecret,
+  randomPasscode,
   settingBoolean,
   settingString,
   str,
@@ -75,7 +75,7 @@ const MSG = {
 } satisfies Record<string, Text>
 
 export function webexPassword(): string {
-  return randomSecret(12, '@#')
+  return randomPasscode(12, { special: '@#' })
 }
 
 function refine(error: ProviderError): ProviderError {

@@ -32,7 +32,7 @@ import {
   deleteIgnoringGone,
   hasRequestMarker,
   obj,
-  randomSecret,
+  randomPasscode,
   select,
   settingBoolean,
   settingString,
@@ -75,7 +75,7 @@ const MSG = {
 } satisfies Record<string, Text>
 
 export function zoomPasscode(): string {
-  return randomSecret(ZOOM_PASSCODE_MAX, PASSCODE_SPECIAL)
+  return randomPasscode(ZOOM_PASSCODE_MAX, { special: PASSCODE_SPECIAL })
 }
 
 function refine(error: ProviderError): ProviderError {

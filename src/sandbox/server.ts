@@ -10,7 +10,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Db } from '../db/database.js'
 import type { Language } from '../i18n/languages.js'
 import { HttpError, NotFoundError } from '../errors.js'
-import { isEmail, isTimeZone } from '../forms.js'
+import { CONTROL_CHARACTERS, isEmail, isTimeZone } from '../forms.js'
+import { randomPasscode } from '../providers/settings-helpers.js'
 import { deriveKey } from '../security/keys.js'
 import { fill, sandboxText } from './text.js'
 
@@ -354,15 +355,10 @@ function meetingJson(row: MeetingRow) {
   }
 }
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i
 const PASSCODE = /^[A-Za-z0-9]{1,10}$/
 
 const badRequest = (description: string) => new SandboxError(400, 'invalid_request', description)
-
-function randomPasscode(): string {
-  return String(crypto.randomInt(0, 1_000_000)).padStart(6, '0')
-}
 
 /** Reads a create (all required but passcode, waitingRoom) or a PATCH (each optional, merged over `base`). */
 function readMeeting(body: unknown, base: MeetingFields | null): MeetingFields {
@@ -375,7 +371,7 @@ function readMeeting(body: unknown, base: MeetingFields | null): MeetingFields {
     const trimmed = value.trim()
     if (!trimmed) throw badRequest(`${name} must not be empty`)
     if (trimmed.length > max) throw badRequest(`${name} must be at most ${max} characters`)
-    if (CONTROL.test(trimmed)) throw badRequest(`${name} must not contain control characters`)
+    if (CONTROL_CHARACTERS.test(trimmed)) throw badRequest(`${name} must not contain control characters`)
     return trimmed
   }
   const dateTime = (name: string): string => {
@@ -393,7 +389,7 @@ function readMeeting(body: unknown, base: MeetingFields | null): MeetingFields {
     start: need('start') ? dateTime('start') : base!.start,
     end: need('end') ? dateTime('end') : base!.end,
     timeZone: need('timeZone') ? text('timeZone', 64) : base!.timeZone,
-    passcode: present('passcode') ? text('passcode', 10) : (base?.passcode ?? randomPasscode()),
+    passcode: present('passcode') ? text('passcode', 10) : (base?.passcode ?? randomPasscode(6, { digitsOnly: true })),
     waitingRoom: base?.waitingRoom ?? false,
   }
   if (present('waitingRoom')) {
@@ -409,7 +405,7 @@ function readMeeting(body: unknown, base: MeetingFields | null): MeetingFields {
 function readRequestId(body: unknown): string | null {
   const value = (body as Record<string, unknown>).requestId
   if (value === undefined || value === null) return null
-  if (typeof value !== 'string' || !value || value.length > 200 || CONTROL.test(value)) throw badRequest('requestId must be a non-empty string of at most 200 characters')
+  if (typeof value !== 'string' || !value || value.length > 200 || CONTROL_CHARACTERS.test(value)) throw badRequest('requestId must be a non-empty string of at most 200 characters')
   return value
 }
 
@@ -454,7 +450,7 @@ function checkAuthorize(source: unknown, client: SandboxClient): AuthorizeCheck 
   if (!codeChallenge) return fail('invalid_request', 'code_challenge is required (PKCE)')
   if (one('code_challenge_method') !== 'S256') return fail('invalid_request', 'code_challenge_method must be S256')
   if (!PKCE_VALUE.test(codeChallenge)) return fail('invalid_request', 'code_challenge is malformed')
-  if (state !== undefined && (state.length > 2000 || CONTROL.test(state))) return fail('invalid_request', 'state is malformed')
+  if (state !== undefined && (state.length > 2000 || CONTROL_CHARACTERS.test(state))) return fail('invalid_request', 'state is malformed')
   const asked = (one('scope') ?? '').split(' ').filter(Boolean)
   if (!asked.length) return fail('invalid_scope', 'scope is required: profile, meetings')
   const unknown = asked.filter((s) => !(SANDBOX_SCOPES as readonly string[]).includes(s))
@@ -544,7 +540,7 @@ export async function sandboxPlugin(app: FastifyInstance, options: SandboxOption
       const raw = body[name]
       const value = typeof raw === 'string' ? raw.trim() : ''
       if (!value) errors[name] = s.errorRequired
-      else if (CONTROL.test(value)) errors[name] = s.errorControlChars
+      else if (CONTROL_CHARACTERS.test(value)) errors[name] = s.errorControlChars
       else if (value.length > max) errors[name] = fill(s.errorTooLong, { max })
       return value
     }
