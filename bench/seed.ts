@@ -15,7 +15,7 @@ import { createUserConnectionRepository } from '../src/db/repositories/user-conn
 import { createUserRepository } from '../src/db/repositories/users.js'
 import { migrationsDir } from '../src/paths.js'
 import { SqliteSessionStore } from '../src/plugins/session-store.js'
-import { SANDBOX_CLIENT_ID } from '../src/sandbox/server.js'
+import { SANDBOX_CLIENT_ID } from '../src/sandbox/endpoints.js'
 import { deriveKey, loadMasterSecret } from '../src/security/keys.js'
 import { hashPassword } from '../src/security/passwords.js'
 import { Vault } from '../src/security/vault.js'

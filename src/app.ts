@@ -10,7 +10,11 @@ import { createUserRepository } from './db/repositories/users.js'
 import { createOrganizationProviderRepository } from './db/repositories/organization-provider.js'
 import { createPendingAuthorizationRepository } from './db/repositories/pending-authorizations.js'
 import { createProviderClientRepository } from './db/repositories/provider-clients.js'
-import { createVideoService } from './connections/video-service.js'
+import { createAppRegistrations } from './connections/app-registrations.js'
+import { createAuthorization } from './connections/authorization.js'
+import { createOrganizationProvider } from './connections/organization-provider.js'
+import { createUserConnectionRemoval } from './connections/user-connection-removal.js'
+import { videoServices } from './connections/video-services.js'
 import { createTokenManager } from './connections/token-manager.js'
 import { createUserConnectionRepository } from './db/repositories/user-connections.js'
 import { createFollowUpRepository } from './db/repositories/follow-ups.js'
@@ -19,10 +23,10 @@ import { createMeetingSync } from './meetings/sync.js'
 import { createMailSettingsRepository } from './mail/settings.js'
 import { createOutboxRepository } from './mail/outbox.js'
 import { createMailer } from './mail/mailer.js'
-import { authorizationOrigins, createProviders } from './providers/registry.js'
-import { sandboxClient, sandboxPlugin } from './sandbox/server.js'
+import { authorizationOrigins } from './providers/endpoints.js'
+import { createProviders } from './providers/registry.js'
+import { createSandbox } from './sandbox/index.js'
 import { Vault } from './security/vault.js'
-import type { ProviderId } from './providers/contract.js'
 import { deriveKey, loadMasterSecret } from './security/keys.js'
 import { migrationsDir } from './paths.js'
 import { assetsPlugin, type AssetSource } from './plugins/assets.js'
@@ -149,31 +153,42 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   app.decorate('vault', vault)
   const audit = app.repos.audit
   const pending = createPendingAuthorizationRepository(db)
-  const sandbox = config.providers.sandbox ? sandboxClient(config.baseUrl, masterSecret) : undefined
   const connections = createUserConnectionRepository(db, vault)
   const outbox = createOutboxRepository(db)
   const mailSettings = createMailSettingsRepository(db, vault)
   const followUps = createFollowUpRepository(db, Date.now, outbox)
   const jobs = createJobRepository(db)
-  const video = createVideoService({
+  // The Sandbox, when enabled, is one more provider (with its own registration) and a plugin registered below.
+  const sandbox = config.providers.sandbox ? createSandbox({ baseUrl: config.baseUrl, internalUrl: config.providers.internalUrl, masterSecret, db }) : null
+  const registrations = createAppRegistrations({
     config,
     vault,
-    providers: createProviders(config),
+    providers: [...createProviders(config.providers), ...(sandbox ? [sandbox.provider] : [])],
     clients: createProviderClientRepository(db),
-    organization: createOrganizationProviderRepository(db),
-    pending,
     audit,
-    connections,
-    onUserConnected: (userId) => {
-      // Meetings that waited for this user's sign-in go now.
-      jobs.wakeForUser(userId, Date.now())
-    },
-    ...(sandbox && { sandboxClient: { id: sandbox.id, secret: sandbox.secret } }),
+  })
+  const organizationProvider = createOrganizationProvider({ registrations, vault, organization: createOrganizationProviderRepository(db), audit })
+  const video = videoServices({
+    registrations,
+    organizationProvider,
+    authorization: createAuthorization({
+      registrations,
+      organizationProvider,
+      vault,
+      pending,
+      connections,
+      audit,
+      onUserConnected: (userId) => {
+        // Meetings that waited for this user's sign-in go now.
+        jobs.wakeForUser(userId, Date.now())
+      },
+    }),
+    connectionRemoval: createUserConnectionRemoval({ registrations, connections, audit }),
   })
   const tokens = createTokenManager({
     db,
     connections,
-    clientFor: (provider) => video.oauthClient(provider as ProviderId),
+    clientFor: (provider) => registrations.oauthClient(provider),
     // Longer than any token request may take, so a slow refresh never loses its lease.
     leaseMs: config.providers.httpTimeoutMs * 3,
     log: app.log,
@@ -213,7 +228,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   app.addHook('preClose', async () => {
     await Promise.all([meetings.stop(), mailer.stop()])
   })
-  app.addHook('onClose', () => video.close())
+  app.addHook('onClose', () => registrations.close())
 
   const sessionStore = new SqliteSessionStore(db, config.sessionTtlSeconds * 1000)
   app.decorate('sessionStore', sessionStore)
@@ -223,7 +238,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   }, 15 * 60 * 1000).unref()
   app.addHook('onClose', async () => clearInterval(sweep))
 
-  const formActionOrigins = authorizationOrigins(config)
+  const formActionOrigins = authorizationOrigins(config.providers)
   await app.register(securityHeadersPlugin, { https: config.isHttps, formActionOrigins: () => formActionOrigins })
   await app.register(assetsPlugin, { sources: deps.assets })
   await app.register(healthRoutes, {
@@ -240,6 +255,6 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   await app.register(errorsPlugin)
   app.addHook('onRequest', setupGate(app))
   await app.register(routes)
-  if (config.providers.sandbox) await app.register(sandboxPlugin, { baseUrl: config.baseUrl, masterSecret })
+  if (sandbox) await app.register(sandbox.plugin)
   return app
 }

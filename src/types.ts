@@ -5,7 +5,7 @@ import type { User, UserRepository } from './db/repositories/users.js'
 import type { Language } from './i18n/languages.js'
 import type { Translate } from './i18n/index.js'
 import type { SqliteSessionStore } from './plugins/session-store.js'
-import type { VideoService } from './connections/video-service.js'
+import type { VideoServices } from './connections/video-services.js'
 import type { Vault } from './security/vault.js'
 import type { FollowUpRepository } from './db/repositories/follow-ups.js'
 import type { UserConnectionRepository } from './db/repositories/user-connections.js'
@@ -32,7 +32,7 @@ declare module 'fastify' {
     sessionStore: SqliteSessionStore
     masterSecret: Buffer
     vault: Vault
-    video: VideoService
+    video: VideoServices
     followUps: FollowUpRepository
     connections: UserConnectionRepository
     meetings: MeetingSync

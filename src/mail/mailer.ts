@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { FollowUpRepository } from '../db/repositories/follow-ups.js'
-import type { VideoService } from '../connections/video-service.js'
+import type { VideoAccess as VideoService } from '../connections/video-services.js'
 import { buildInvitation, type MeetingDetails } from './invitation.js'
 import type { OutboxMessage, OutboxRepository } from './outbox.js'
 import { encodeMailReason } from './reason.js'

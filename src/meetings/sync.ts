@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { VideoService } from '../connections/video-service.js'
+import type { VideoAccess as VideoService } from '../connections/video-services.js'
 import type { TokenManager } from '../connections/token-manager.js'
 import type { FollowUp, FollowUpRepository } from '../db/repositories/follow-ups.js'
 import type { Job, JobRepository } from '../db/repositories/jobs.js'

@@ -7,12 +7,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 export async function sendToProviderSignIn(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, returnTo: string): Promise<FastifyReply> {
   const organization = app.video.organization()
   if (!organization?.adapter.oauth) return reply.redirect(returnTo, 303)
-  if (!app.video.clientStatus(organization.adapter.id).source) {
+  if (!app.video.registrations.status(organization.adapter.id).source) {
     // The app registration is missing or its secret no longer opens: only an administrator can fix that.
     request.flash('error', request.t('connection.notSetUp', { provider: organization.adapter.name }))
     return reply.redirect(returnTo, 303)
   }
-  const url = await app.video.startAuthorization(organization.adapter.id, {
+  const url = await app.video.authorization.start(organization.adapter.id, {
     userId: request.user!.id,
     sessionId: request.session.sessionId,
     purpose: 'user',

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify'
-import { PROVIDER_IDS, type ProviderId } from '../providers/contract.js'
 import { requireUser, safeNext } from '../plugins/guards.js'
 import { ForbiddenError, NotFoundError } from '../errors.js'
 import { failureMessage } from './settings/video-meetings.js'
@@ -18,13 +17,13 @@ export default async function oauthCallbackRoutes(app: FastifyInstance) {
     '/oauth/:provider/callback',
     { preHandler: requireUser },
     async (request, reply) => {
-      const id = request.params.provider as ProviderId
-      const adapter = (PROVIDER_IDS as readonly string[]).includes(id) ? app.video.adapter(id) : undefined
+      const id = request.params.provider
+      const adapter = app.video.adapter(id)
       if (!adapter?.oauth) throw new NotFoundError()
       reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer')
       const query = Object.fromEntries(Object.entries(request.query).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]))
       const user = request.user!
-      const outcome = await app.video.completeAuthorization(id, query, {
+      const outcome = await app.video.authorization.complete(id, query, {
         sessionId: request.session.sessionId,
         actor: { id: user.id, name: user.name },
         isAdmin: user.role === 'admin',

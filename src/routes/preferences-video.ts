@@ -27,7 +27,7 @@ export default async function preferencesVideoRoutes(app: FastifyInstance) {
     const organization = app.video.organization()
     const connection = organization && app.connections.findForUser(request.user!.id, organization.provider)
     if (connection) {
-      const result = await app.video.removeUserConnection(connection.id, actor(request.user!))
+      const result = await app.video.connectionRemoval.remove(connection.id, actor(request.user!))
       if (result) request.flash('success', request.t('connection.disconnected', { provider: result.provider }))
     }
     return reply.redirect(PREFERENCES_VIDEO, 303)
@@ -48,14 +48,14 @@ export default async function preferencesVideoRoutes(app: FastifyInstance) {
     const decision = f.choice('decision', ['replace', 'keep'] as const, 'keep')
     const who = { sessionId: request.session.sessionId, actor: actor(request.user!) }
     if (decision === 'replace') {
-      const done = await app.video.confirmHeldSignIn(held.state, who)
+      const done = await app.video.authorization.confirmHeldSignIn(held.state, who)
       if (done) {
         request.flash('success', request.t('connection.replaced', { provider: held.provider, account: held.account }))
         return reply.redirect(safeNext(done.returnTo, PREFERENCES_VIDEO), 303)
       }
       return reply.redirect(PREFERENCES_VIDEO, 303)
     }
-    await app.video.discardHeldSignIn(held.state, who)
+    await app.video.authorization.discardHeldSignIn(held.state, who)
     request.flash('info', request.t('connection.kept', { previous: held.previous }))
     return reply.redirect(PREFERENCES_VIDEO, 303)
   })

@@ -17,7 +17,7 @@ export default async function manageUsersRoutes(app: FastifyInstance) {
     const connection = Number.isFinite(id) ? app.connections.get(id) : undefined
     if (!connection) throw new NotFoundError()
     const owner = app.repos.users.findById(connection.userId)
-    await app.video.removeUserConnection(connection.id, { id: request.user!.id, name: request.user!.name })
+    await app.video.connectionRemoval.remove(connection.id, { id: request.user!.id, name: request.user!.name })
     request.flash('success', request.t('manageUsers.removed', { name: owner?.name ?? String(connection.userId) }))
     return reply.redirect('/settings/video-meetings/users', 303)
   })

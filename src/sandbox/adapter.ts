@@ -1,32 +1,20 @@
 /**
  * The Sandbox provider's adapter: the app's side of the test provider built into Video Meetings
- * (src/sandbox/server.ts). It talks to the sandbox over HTTP like to any other provider, so the whole
+ * (src/sandbox/plugin.ts). It talks to the sandbox over HTTP like to any other provider, so the whole
  * connect / create / update / delete path is exercised for real.
  */
-import type { Language } from '../i18n/languages.js'
 import {
   ProviderError,
   type ApiClient,
+  type BuiltInRegistration,
   type Identity,
   type MeetingInput,
   type MeetingRef,
   type ProviderAdapter,
   type ProviderSettings,
-} from './contract.js'
-import { randomPasscode } from './settings-helpers.js'
-
-const PASSCODE = /^[A-Za-z0-9]{6,10}$/
-
-const messages: Record<Language, { passcodeRequired: string; passcodeFormat: string }> = {
-  en: {
-    passcodeRequired: 'Enter a passcode.',
-    passcodeFormat: 'Use 6 to 10 letters or digits, without spaces.',
-  },
-  nl: {
-    passcodeRequired: 'Vul een toegangscode in.',
-    passcodeFormat: 'Gebruik 6 tot 10 letters of cijfers, zonder spaties.',
-  },
-}
+} from '../providers/contract.js'
+import { readSandboxSettings, sandboxSettings } from './settings.js'
+import { SANDBOX_PROVIDER_TEXT } from './text.js'
 
 interface SandboxMeeting {
   id: string
@@ -50,67 +38,40 @@ function toRef(body: unknown): MeetingRef {
   }
 }
 
-function meetingBody(input: MeetingInput, settings: ProviderSettings) {
+function meetingBody(input: MeetingInput, stored: ProviderSettings) {
+  const settings = readSandboxSettings(stored)
   return {
     title: input.title,
     start: input.start.toISOString(),
     end: input.end.toISOString(),
     timeZone: input.timeZone,
-    ...(typeof settings.passcode === 'string' && settings.passcode && { passcode: settings.passcode }),
-    waitingRoom: settings.waitingRoom === true,
+    ...(settings.passcode && { passcode: settings.passcode }),
+    waitingRoom: settings.waitingRoom,
   }
 }
 
 const meetingPath = (ref: MeetingRef) => `meetings/${encodeURIComponent(ref.externalId)}`
 
-/** `issuer` is the sandbox's RFC 9207 issuer: sandboxIssuer(config.baseUrl), i.e. `${baseUrl}/sandbox`. */
-export function createSandboxProvider(issuer: string): ProviderAdapter {
+/**
+ * `issuer` is the sandbox's RFC 9207 issuer: sandboxIssuer(config.baseUrl), i.e. `${baseUrl}/sandbox`;
+ * `registration` its built-in client and endpoints (absent in tests that only read the adapter).
+ */
+export function createSandboxProvider(issuer: string, registration?: BuiltInRegistration): ProviderAdapter & { id: 'sandbox' } {
   return {
     id: 'sandbox',
     name: 'Sandbox',
-    note: {
-      en: 'A test provider built into Video Meetings: try the whole flow without an account anywhere. No real meetings are created.',
-      nl: 'Een testprovider die in Video Meetings is ingebouwd: probeer alles uit zonder ergens een account. Er worden geen echte vergaderingen gemaakt.',
-    },
+    note: SANDBOX_PROVIDER_TEXT.note,
+    badge: SANDBOX_PROVIDER_TEXT.badge,
     oauth: {
-      envPrefix: 'SANDBOX',
       scopes: ['profile', 'meetings'],
       requiredScopes: ['profile', 'meetings'],
       clientAuth: 'body',
       issuer: () => issuer,
       consoleUrl: '',
-      registrationHelp: {
-        en: 'No registration is needed: the Sandbox is built into Video Meetings and knows the app already.',
-        nl: 'Registreren is niet nodig: de Sandbox is in Video Meetings ingebouwd en kent de app al.',
-      },
+      registrationHelp: SANDBOX_PROVIDER_TEXT.registrationHelp,
+      ...(registration && { builtIn: registration }),
     },
-    settings: {
-      fields: [
-        {
-          name: 'passcode',
-          type: 'text',
-          label: { en: 'Meeting passcode', nl: 'Toegangscode voor vergaderingen' },
-          hint: { en: '6 to 10 letters or digits.', nl: '6 tot 10 letters of cijfers.' },
-          required: true,
-          maxLength: 10,
-        },
-        {
-          name: 'waitingRoom',
-          type: 'checkbox',
-          label: { en: 'Waiting room: the host lets attendees in', nl: 'Wachtruimte: de organisator laat deelnemers binnen' },
-        },
-      ],
-      defaults: () => ({ passcode: randomPasscode(8), waitingRoom: false }),
-      parse(form, language) {
-        const m = messages[language] ?? messages.en
-        const errors: Record<string, string> = {}
-        const passcode = (form.passcode ?? '').trim()
-        if (!passcode) errors.passcode = m.passcodeRequired
-        else if (!PASSCODE.test(passcode)) errors.passcode = m.passcodeFormat
-        const waitingRoom = form.waitingRoom === 'true' || form.waitingRoom === 'on'
-        return { settings: { passcode, waitingRoom }, errors }
-      },
-    },
+    settings: sandboxSettings,
     async identity(api: ApiClient, endpoints): Promise<Identity> {
       const { body } = await api.request<{ id?: unknown; name?: unknown; email?: unknown }>('GET', endpoints.userinfoUrl)
       if (!body || typeof body.id !== 'string' || !body.id) throw new ProviderError('retry', 'the sandbox answered without an account id', {}, { code: 'incomplete_answer', provider: 'Sandbox' })
