@@ -4,7 +4,6 @@
  * listed: src/sandbox/ hands its adapter to the app only when it is enabled.)
  */
 import type { ProviderAdapter } from './contract.js'
-import type { ProvidersConfig } from './endpoints.js'
 import { zoom } from './zoom/index.js'
 import { teams } from './teams/index.js'
 import { googleMeet } from './google-meet/index.js'
@@ -22,7 +21,7 @@ export const PROVIDER_MODULES = [
 export type ProviderId = (typeof PROVIDER_MODULES)[number]['id']
 export const PROVIDER_IDS: readonly ProviderId[] = PROVIDER_MODULES.map((module) => module.id)
 
-/** The listed providers' adapters, built with the operator's provider-wide settings. */
-export function createProviders(config: ProvidersConfig): ProviderAdapter[] {
-  return PROVIDER_MODULES.map((module) => module.create(config))
+/** The listed providers' adapters, built with the operator's provider-wide settings (config.providers). */
+export function createProviders(defaults: { jitsiUrl: string }): ProviderAdapter[] {
+  return PROVIDER_MODULES.map((module) => module.create(defaults))
 }
