@@ -111,7 +111,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       insertAccount.run(accountId, email, `User ${i}`, now)
       const tokens = sandboxTokens(accountId)
       if (i === 1) {
-        // The organization's provider: the Sandbox, connected by the first administrator (src/connections/video-service.ts).
+        // The organization's provider: the Sandbox, connected by the first administrator (src/connections/organization-provider.ts).
         organization.connect({
           provider: 'sandbox',
           accountId,

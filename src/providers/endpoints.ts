@@ -1,3 +1,8 @@
+/**
+ * The providers' settings from the environment: each cloud provider's endpoints (its folder's defaults, each URL
+ * overridable as <PREFIX>_AUTHORIZE_URL ...), client credentials and registration fields (<PREFIX>_<FIELD>), plus
+ * the Sandbox switch, Jitsi's default server and the time limit for provider calls. Read once at start.
+ */
 import { ConfigError, httpUrl } from '../env.js'
 import type { ProviderCloud, ProviderEndpoints } from './contract.js'
 import { PROVIDER_MODULES } from './registry.js'
@@ -75,7 +80,7 @@ function envFields(env: Env, cloud: ProviderCloud): Record<string, string> {
  * Provider settings from the environment, for the operator only: nobody can aim the token request (which
  * carries the client secret) at another host from a web form.
  */
-export function loadProvidersConfig(env: Env, options: { baseUrl: string; internalUrl: string; production: boolean }): ProvidersConfig {
+export function loadProvidersConfig(env: Env, options: { internalUrl: string; production: boolean }): ProvidersConfig {
   const sandboxRaw = env.SANDBOX?.trim().toLowerCase()
   if (sandboxRaw && !['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'].includes(sandboxRaw)) {
     throw new ConfigError('SANDBOX', `must be 1 or 0, got "${sandboxRaw}"`)

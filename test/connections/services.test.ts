@@ -31,7 +31,7 @@ function world(t: Test, env: Record<string, string> = {}, masterSecret = crypto.
   migrate(db, readMigrations(migrationsDir))
   t.teardown(() => db.close())
   const vault = new Vault(masterSecret)
-  const providersConfig = loadProvidersConfig(env, { baseUrl: BASE_URL, internalUrl: BASE_URL, production: false })
+  const providersConfig = loadProvidersConfig(env, { internalUrl: BASE_URL, production: false })
   const providers = [...createProviders(providersConfig), createSandboxProvider(`${BASE_URL}/sandbox`, builtIn)]
   const audit = createAuditRepository(db)
   const clients = createProviderClientRepository(db)
@@ -76,7 +76,7 @@ t.test('app registrations: the environment wins over the form, fields included',
   w.registrations.save('teams', { clientId: 'form-id', secret: 'form-secret', fields: { tenant: 'common' } }, { id: w.addUser('Ada'), name: 'Ada' })
   t.same(w.registrations.status('teams'), { source: 'environment', clientId: 'env-id', secretSet: true, fields: { tenant: 'fabrikam.example' }, unreadable: false })
   t.match(w.registrations.endpoints('teams').authorizeUrl, '/fabrikam.example/')
-  t.throws(() => loadProvidersConfig({ TEAMS_TENANT: 'not a tenant!' }, { baseUrl: BASE_URL, internalUrl: BASE_URL, production: false }), new ConfigError('TEAMS_TENANT', 'must be common, organizations, a tenant id (GUID) or a domain'))
+  t.throws(() => loadProvidersConfig({ TEAMS_TENANT: 'not a tenant!' }, { internalUrl: BASE_URL, production: false }), new ConfigError('TEAMS_TENANT', 'must be common, organizations, a tenant id (GUID) or a domain'))
 })
 
 t.test('app registrations: a provider with its own registration needs nothing set up', async (t) => {
