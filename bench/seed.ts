@@ -15,7 +15,7 @@ import { createUserConnectionRepository } from '../src/db/repositories/user-conn
 import { createUserRepository } from '../src/db/repositories/users.js'
 import { migrationsDir } from '../src/paths.js'
 import { SqliteSessionStore } from '../src/db/repositories/sessions.js'
-import { SANDBOX_CLIENT_ID } from '../src/sandbox/server.js'
+import { SANDBOX_CLIENT_ID } from '../src/sandbox/endpoints.js'
 import { deriveKey, loadMasterSecret } from '../src/security/keys.js'
 import { hashPassword } from '../src/security/passwords.js'
 import { Vault } from '../src/security/vault.js'
@@ -111,7 +111,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       insertAccount.run(accountId, email, `User ${i}`, now)
       const tokens = sandboxTokens(accountId)
       if (i === 1) {
-        // The organization's provider: the Sandbox, connected by the first administrator (src/connections/video-service.ts).
+        // The organization's provider: the Sandbox, connected by the first administrator (src/connections/organization-provider.ts).
         organization.connect({
           provider: 'sandbox',
           accountId,

@@ -5,8 +5,7 @@ import formbody from '@fastify/formbody'
 import session, { type FastifySessionOptions, type SessionStore } from '@fastify/session'
 import type { Config } from './config.js'
 import { migrate, openDatabase, readMigrations, type Db } from './db/database.js'
-import { authorizationOrigins } from './providers/registry.js'
-import { sandboxPlugin } from './sandbox/server.js'
+import { authorizationOrigins } from './providers/endpoints.js'
 import { createServices } from './services.js'
 import { deriveKey, loadMasterSecret } from './security/keys.js'
 import { migrationsDir } from './paths.js'
@@ -16,6 +15,7 @@ import { errorsPlugin } from './plugins/errors.js'
 import { authPlugin } from './plugins/auth.js'
 import { i18nPlugin } from './plugins/i18n.js'
 import { pagesPlugin } from './plugins/pages.js'
+import { providerSignInPlugin } from './plugins/provider-sign-in.js'
 import { securityHeadersPlugin } from './plugins/security-headers.js'
 import { setupGate } from './routes/setup.js'
 import healthRoutes from './routes/health.js'
@@ -135,7 +135,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   app.addHook('preClose', () => services.stopWorkers())
   app.addHook('onClose', () => services.close())
 
-  const formActionOrigins = authorizationOrigins(config)
+  const formActionOrigins = authorizationOrigins(config.providers)
   await app.register(securityHeadersPlugin, { https: config.isHttps, formActionOrigins: () => formActionOrigins })
   await app.register(assetsPlugin, { sources: deps.assets })
   await app.register(healthRoutes, {
@@ -152,8 +152,9 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   await app.register(i18nPlugin)
   await app.register(pagesPlugin, { cacheTemplates: config.cacheTemplates, readTemplate: deps.readTemplate })
   await app.register(errorsPlugin)
+  await app.register(providerSignInPlugin)
   app.addHook('onRequest', setupGate(() => services.isSetUp()))
   await app.register(routes)
-  if (config.providers.sandbox) await app.register(sandboxPlugin, { baseUrl: config.baseUrl, masterSecret })
+  if (services.sandboxPlugin) await app.register(services.sandboxPlugin)
   return app
 }

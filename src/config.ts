@@ -82,7 +82,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const internalHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
-  const providers = loadProvidersConfig(env, { baseUrl, internalUrl: `http://${internalHost}:${port}`, production })
+  const providers = loadProvidersConfig(env, { internalUrl: `http://${internalHost}:${port}`, production })
 
   return {
     providers,

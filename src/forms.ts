@@ -2,8 +2,9 @@ import type { Translate } from './i18n/index.js'
 
 export type FieldErrors = Record<string, string>
 
-// C0 and C1 control characters, DEL, and the Unicode line/paragraph separators.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
+/** C0 and C1 control characters, DEL, and the Unicode line/paragraph separators: refused in any one-line value. */
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
+const CONTROL = CONTROL_CHARACTERS
 const CONTROL_EXCEPT_NEWLINES = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/
 // A pragmatic address check (what browsers' type=email accepts), plus a dot in the domain.
 const EMAIL = /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+$/

@@ -19,7 +19,11 @@ import { createFollowUpRepository } from './db/repositories/follow-ups.js'
 import { createFollowUpTypeRepository } from './db/repositories/follow-up-types.js'
 import { createMeetingRepository } from './db/repositories/meetings.js'
 import { createJobRepository } from './db/repositories/jobs.js'
-import { createVideoService } from './connections/video-service.js'
+import { createAppRegistrations } from './connections/app-registrations.js'
+import { createAuthorization } from './connections/authorization.js'
+import { createOrganizationProvider } from './connections/organization-provider.js'
+import { createUserConnectionRemoval } from './connections/user-connection-removal.js'
+import { videoServices } from './connections/video-services.js'
 import { createTokenManager } from './connections/token-manager.js'
 import { createFollowUpService } from './follow-ups/service.js'
 import { createMeetingSync, INLINE_SYNC_BUDGET_MS } from './meetings/sync.js'
@@ -27,8 +31,7 @@ import { createMailSettingsRepository } from './db/repositories/mail-settings.js
 import { createOutboxRepository } from './db/repositories/outbox.js'
 import { createMailer } from './mail/mailer.js'
 import { createProviders } from './providers/registry.js'
-import type { ProviderId } from './providers/contract.js'
-import { sandboxClient } from './sandbox/server.js'
+import { createSandbox } from './sandbox/index.js'
 import { SqliteSessionStore } from './db/repositories/sessions.js'
 import { createAccountService } from './users/accounts.js'
 import { Vault } from './security/vault.js'
@@ -64,28 +67,39 @@ export function createServices(deps: ServiceDependencies) {
   const sessions = new SqliteSessionStore(db, config.sessionTtlSeconds * 1000, now)
   const accounts = createAccountService({ transact, users, sessions })
 
-  // Connections to the providers.
-  const sandbox = config.providers.sandbox ? sandboxClient(config.baseUrl, masterSecret) : undefined
-  const video = createVideoService({
+  // Connections to the providers. The Sandbox, when enabled, is one more provider (with its own app
+  // registration) and a Fastify plugin that app.ts registers.
+  const sandbox = config.providers.sandbox ? createSandbox({ baseUrl: config.baseUrl, internalUrl: config.providers.internalUrl, masterSecret, db, now }) : null
+  const registrations = createAppRegistrations({
     config,
     vault,
-    providers: createProviders(config),
+    providers: [...createProviders(config.providers), ...(sandbox ? [sandbox.provider] : [])],
     clients: createProviderClientRepository(db),
-    organization: createOrganizationProviderRepository(db),
-    pending,
     audit,
-    connections,
-    // Meetings that waited for this user's sign-in go now.
-    onUserConnected: (userId) => {
-      jobs.wakeForUser(userId, now())
-    },
-    ...(sandbox && { sandboxClient: { id: sandbox.id, secret: sandbox.secret } }),
     now,
+  })
+  const organizationProvider = createOrganizationProvider({ registrations, vault, organization: createOrganizationProviderRepository(db), audit })
+  const video = videoServices({
+    registrations,
+    organizationProvider,
+    authorization: createAuthorization({
+      registrations,
+      organizationProvider,
+      vault,
+      pending,
+      connections,
+      audit,
+      // Meetings that waited for this user's sign-in go now.
+      onUserConnected: (userId) => {
+        jobs.wakeForUser(userId, now())
+      },
+    }),
+    connectionRemoval: createUserConnectionRemoval({ registrations, connections, audit }),
   })
   const tokens = createTokenManager({
     db,
     connections,
-    clientFor: (provider) => video.oauthClient(provider as ProviderId),
+    clientFor: (provider) => registrations.oauthClient(provider),
     // Longer than any token request may take, so a slow refresh never loses its lease.
     leaseMs: config.providers.httpTimeoutMs * 3,
     log,
@@ -156,8 +170,8 @@ export function createServices(deps: ServiceDependencies) {
     meetingRecords,
     meetings,
     mail: { settings: mailSettings, outbox, mailer },
-    /** The Sandbox's built-in app registration, when the Sandbox is enabled. */
-    sandbox,
+    /** The offline provider's Fastify plugin (its sign-in page and API), when the Sandbox is enabled. */
+    sandboxPlugin: sandbox?.plugin ?? null,
     /** Answers requests once the first administrator exists; false only on a fresh installation. */
     isSetUp: () => (setUp ||= users.count() > 0),
 
@@ -180,7 +194,7 @@ export function createServices(deps: ServiceDependencies) {
     async close(): Promise<void> {
       if (sweep) clearInterval(sweep)
       sweep = null
-      await video.close()
+      await registrations.close()
     },
   }
 }

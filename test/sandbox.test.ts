@@ -5,8 +5,9 @@ import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { ProviderError } from '../src/providers/contract.js'
 import { createApiClient } from '../src/providers/http.js'
-import { createSandboxProvider } from '../src/providers/sandbox.js'
-import { sandboxClient, sandboxIssuer, sandboxPlugin } from '../src/sandbox/server.js'
+import { createSandboxProvider } from '../src/sandbox/adapter.js'
+import { sandboxClient, sandboxEndpoints, sandboxIssuer } from '../src/sandbox/endpoints.js'
+import { sandboxPlugin } from '../src/sandbox/plugin.js'
 import { setUpAdmin, tempDir } from './helpers/app.js'
 
 async function freePort(): Promise<number> {
@@ -28,14 +29,14 @@ const app = await buildApp(config)
 let clockOffsetMs = 0
 // buildApp registers the sandbox when SANDBOX=1; if it did not, the test registers it with a clock it can move.
 const ownClock = !app.hasRoute({ method: 'POST', url: '/sandbox/oauth/token' })
-if (ownClock) await app.register(sandboxPlugin, { baseUrl, masterSecret: app.masterSecret, now: () => Date.now() + clockOffsetMs })
+if (ownClock) await app.register(sandboxPlugin, { baseUrl, masterSecret: app.masterSecret, db: app.db, now: () => Date.now() + clockOffsetMs })
 await app.listen({ port, host: '127.0.0.1' })
 t.teardown(() => app.close())
 await setUpAdmin(app)
 
 const client = sandboxClient(baseUrl, app.masterSecret)
 const issuer = sandboxIssuer(baseUrl)
-const endpoints = config.providers.oauth.sandbox.endpoints
+const endpoints = sandboxEndpoints(baseUrl, config.providers.internalUrl)
 
 /** Lets every authorization code issued so far run out (the clock, or the row when the app owns the clock). */
 function expireCodes(): void {

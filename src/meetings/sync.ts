@@ -1,6 +1,6 @@
 import type { Log } from '../log.js'
 import { createWorkerLoop } from '../workers/loop.js'
-import type { VideoService } from '../connections/video-service.js'
+import type { VideoAccess as VideoService } from '../connections/video-services.js'
 import type { TokenManager } from '../connections/token-manager.js'
 import type { FollowUp, FollowUpRepository } from '../db/repositories/follow-ups.js'
 import { SYNC_JOB, type Job, type JobRepository } from '../db/repositories/jobs.js'

@@ -1,4 +1,4 @@
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import type { OAuth2Namespace } from '@fastify/oauth2'
 import type { OAuthSpec, ProviderEndpoints } from '../providers/contract.js'
 import { englishReason, secondsOf, type Reason } from '../providers/reason.js'
@@ -159,6 +159,30 @@ export interface OAuthClientOptions {
   now?: () => number
 }
 
+/** simple-oauth2's AuthorizationCode client, as far as this file uses it. */
+interface AuthorizationCodeClient {
+  authorizeURL(params: Record<string, unknown>): string
+  getToken(params: Record<string, unknown>): Promise<{ token: Record<string, unknown> }>
+  createToken(token: Record<string, unknown>): {
+    refresh(params?: Record<string, unknown>): Promise<{ token: Record<string, unknown> }>
+    revoke(hint: string, httpOptions?: Record<string, unknown>): Promise<void>
+  }
+}
+
+/**
+ * The simple-oauth2 client inside @fastify/oauth2's decoration (registered as `provider`, so also typed as
+ * `oauth2Provider`): the decoration carries it as `oauth2`, which the plugin's types leave out. The one untyped
+ * step of this file, checked at run time so an upgrade that moves it fails at the first sign-in, loudly.
+ */
+function authorizationCodeClientOf(holder: FastifyInstance): AuthorizationCodeClient {
+  const namespace: (OAuth2Namespace & { oauth2?: Partial<AuthorizationCodeClient> }) | undefined = holder.oauth2Provider
+  const client = namespace?.oauth2
+  if (typeof client?.authorizeURL !== 'function' || typeof client.getToken !== 'function' || typeof client.createToken !== 'function') {
+    throw new Error('@fastify/oauth2 no longer exposes its simple-oauth2 client as `oauth2`: see src/oauth/client.ts')
+  }
+  return client as AuthorizationCodeClient
+}
+
 /**
  * An OAuth 2.0 client for one provider, built on @fastify/oauth2 (its simple-oauth2 client does the token,
  * refresh and revoke requests, with the provider's client-authentication style).
@@ -203,16 +227,7 @@ export async function createOAuthClient(options: OAuthClientOptions): Promise<OA
     checkStateFunction: () => false,
   })
   await holder.ready()
-  // The decoration also exposes its simple-oauth2 AuthorizationCode client as `oauth2` (untyped).
-  const namespace = (holder as unknown as { provider: OAuth2Namespace & { oauth2: unknown } }).provider
-  const client = namespace.oauth2 as {
-    authorizeURL(params: Record<string, unknown>): string
-    getToken(params: Record<string, unknown>): Promise<{ token: Record<string, unknown> }>
-    createToken(token: Record<string, unknown>): {
-      refresh(params?: Record<string, unknown>): Promise<{ token: Record<string, unknown> }>
-      revoke(hint: string, httpOptions?: Record<string, unknown>): Promise<void>
-    }
-  }
+  const client = authorizationCodeClientOf(holder)
 
   return {
     authorizationUrl({ state, codeChallenge }) {

@@ -21,6 +21,12 @@ export const authPlugin = fp(
   { name: 'auth', dependencies: ['@fastify/session'] },
 )
 
+/** A new session id at every sign-in (no fixation); the CSRF token is renewed with it. */
+export async function signIn(request: FastifyRequest, userId: number): Promise<void> {
+  await request.session.regenerate()
+  request.session.userId = userId
+}
+
 /** preHandler: a signed-in user, else to the sign-in page (and back here afterwards, for GET). */
 export async function requireUser(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (request.user) return

@@ -1,15 +1,14 @@
 /**
  * The provider contract: what the app needs from a video meeting service. Adding a provider means adding
- * one module that exports a ProviderAdapter and listing it in registry.ts; nothing else changes.
+ * one folder (src/providers/<id>/) whose index.ts exports a ProviderModule, and one line in registry.ts;
+ * nothing else changes. What sets a provider apart (a tenant field, a built-in registration, a badge) is
+ * declared here as a capability, never tested by name outside its folder.
  */
 import type { Language } from '../i18n/languages.js'
 import { englishReason, type Reason } from './reason.js'
 import type { DialIn } from '../meetings/types.js'
 
 export type { DialIn }
-
-export type ProviderId = 'zoom' | 'teams' | 'google-meet' | 'webex' | 'jitsi' | 'sandbox'
-export const PROVIDER_IDS: readonly ProviderId[] = ['zoom', 'teams', 'google-meet', 'webex', 'jitsi', 'sandbox']
 
 /** Screen text a provider brings along, in every UI language (providers stay self-contained modules). */
 export type Text = Record<Language, string>
@@ -26,9 +25,39 @@ export interface ProviderEndpoints {
   issuer?: string
 }
 
+/**
+ * A field of the app registration besides client id and secret (Teams: the tenant). Its value fills the
+ * `{name}` placeholder of the endpoint URLs; <PREFIX>_<NAME> in the environment sets it and then wins over the
+ * admin form. Stored in provider_clients' column of that name, hence the closed set of names.
+ */
+export interface RegistrationField {
+  name: 'tenant'
+  /** Used when neither the environment nor the form gives a value. */
+  default: string
+  maxLength: number
+  valid(value: string): boolean
+  label: Text
+  hint: Text
+  /** Shown on the form when valid() refuses the typed value. */
+  invalid: Text
+  /** The configuration error when valid() refuses the environment's value ("must be ..."). */
+  invalidInEnvironment: string
+}
+
+/** A registration the provider brings along (the Sandbox): no admin form, no environment variables. */
+export interface BuiltInRegistration {
+  client: { id: string; secret: string }
+  endpoints: ProviderEndpoints
+}
+
+/** Where a cloud provider lives by default, and the prefix of its environment variables (<P>_CLIENT_ID, <P>_TOKEN_URL ...). */
+export interface ProviderCloud {
+  envPrefix: string
+  endpoints: ProviderEndpoints
+  registrationFields?: readonly RegistrationField[]
+}
+
 export interface OAuthSpec {
-  /** Prefix of the environment variables: <P>_CLIENT_ID, <P>_AUTHORIZE_URL, ... */
-  envPrefix: 'ZOOM' | 'TEAMS' | 'GOOGLE' | 'WEBEX' | 'SANDBOX'
   /** Scopes asked for in the authorization request (space separated on the wire). */
   scopes: string[]
   /** Scopes the grant must contain; checked against the token response's `scope` when it has one. */
@@ -45,6 +74,10 @@ export interface OAuthSpec {
   consoleUrl: string
   /** What the admin must know when registering the app (redirect URI is shown separately). */
   registrationHelp: Text
+  /** Fields of the registration besides client id and secret, asked on the client form. */
+  registrationFields?: readonly RegistrationField[]
+  /** The provider brings its own registration and endpoints: nothing to set up. */
+  builtIn?: BuiltInRegistration
 }
 
 export interface Identity {
@@ -147,10 +180,13 @@ export interface SettingsDefinition {
 }
 
 export interface ProviderAdapter {
-  id: ProviderId
+  /** Stable: stored with connections and meetings, part of the redirect URI. */
+  id: string
   name: string
   /** Shown next to the name in the provider list (e.g. "needs a work or school account"). */
   note?: Text
+  /** A badge next to the name wherever the provider is named on the settings pages (the Sandbox's). */
+  badge?: Text
   /** null: no sign-in (Jitsi). */
   oauth: OAuthSpec | null
   settings: SettingsDefinition
@@ -175,4 +211,12 @@ export interface ProviderAdapter {
     /** Re-reads a pending meeting (Google's conference creation). Optional. */
     refresh?(api: ApiClient, ref: MeetingRef): Promise<MeetingRef>
   }
+}
+
+/** One provider as registry.ts lists it: its id, where its cloud lives (OAuth providers), and its adapter. */
+export interface ProviderModule<Id extends string = string> {
+  id: Id
+  cloud?: ProviderCloud
+  /** The adapter; `defaults` are the operator's provider-wide settings (Jitsi's default server). */
+  create(defaults: { jitsiUrl: string }): ProviderAdapter & { id: Id }
 }

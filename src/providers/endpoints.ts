@@ -1,66 +1,41 @@
+/**
+ * The providers' settings from the environment: each cloud provider's endpoints (its folder's defaults, each URL
+ * overridable as <PREFIX>_AUTHORIZE_URL ...), client credentials and registration fields (<PREFIX>_<FIELD>), plus
+ * the Sandbox switch, Jitsi's default server and the time limit for provider calls. Read once at start.
+ */
 import { ConfigError, httpUrl } from '../env.js'
-import type { ProviderEndpoints } from './contract.js'
+import type { ProviderCloud, ProviderEndpoints } from './contract.js'
+import { PROVIDER_MODULES } from './registry.js'
 
-export type OAuthProviderId = 'zoom' | 'teams' | 'google-meet' | 'webex' | 'sandbox'
 type Env = Record<string, string | undefined>
 
 export interface OAuthProviderConfig {
-  /** Endpoints; `{tenant}` in a URL is replaced by the effective tenant (Teams). */
+  /** Endpoints; `{name}` in a URL is replaced by the registration field of that name (Teams' `{tenant}`). */
   endpoints: ProviderEndpoints
   /** Client credentials from the environment: they win over the admin form, which then shows them as set. */
   envClient: { id: string; secret: string } | null
-  /** Teams only: the tenant from TEAMS_TENANT, if set. */
-  envTenant: string | null
+  /** Registration fields set in the environment (<PREFIX>_<NAME>, e.g. TEAMS_TENANT), checked at start. */
+  envFields: Record<string, string>
 }
 
 export interface ProvidersConfig {
-  oauth: Record<OAuthProviderId, OAuthProviderConfig>
+  /** Per provider with a cloud (registry.ts), by provider id. */
+  oauth: Record<string, OAuthProviderConfig>
   sandbox: boolean
   jitsiUrl: string
   /** Bounded time for every call to a provider (token, user info, API). */
   httpTimeoutMs: number
+  /** The app's own address over loopback, for providers it serves itself (the Sandbox's token endpoint and API). */
+  internalUrl: string
 }
 
-/** The real clouds. Checked against each provider's documentation (see PROVIDERS.md and the adapters). */
-const DEFAULTS: Record<'ZOOM' | 'TEAMS' | 'GOOGLE' | 'WEBEX', ProviderEndpoints> = {
-  ZOOM: {
-    authorizeUrl: 'https://zoom.us/oauth/authorize',
-    tokenUrl: 'https://zoom.us/oauth/token',
-    revokeUrl: 'https://zoom.us/oauth/revoke',
-    userinfoUrl: 'https://api.zoom.us/v2/users/me',
-    apiUrl: 'https://api.zoom.us/v2',
-  },
-  TEAMS: {
-    authorizeUrl: 'https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize',
-    tokenUrl: 'https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token',
-    // Microsoft has no RFC 7009 endpoint; revokeSignInSessions would sign the user out everywhere.
-    revokeUrl: null,
-    userinfoUrl: 'https://graph.microsoft.com/v1.0/me',
-    apiUrl: 'https://graph.microsoft.com/v1.0',
-  },
-  GOOGLE: {
-    authorizeUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
-    tokenUrl: 'https://oauth2.googleapis.com/token',
-    revokeUrl: 'https://oauth2.googleapis.com/revoke',
-    userinfoUrl: 'https://openidconnect.googleapis.com/v1/userinfo',
-    apiUrl: 'https://www.googleapis.com/calendar/v3',
-    // Google sends `iss` in authorization responses.
-    issuer: 'https://accounts.google.com',
-  },
-  WEBEX: {
-    authorizeUrl: 'https://webexapis.com/v1/authorize',
-    tokenUrl: 'https://webexapis.com/v1/access_token',
-    // Webex's Authorizations API is admin-only: users revoke grants in Webex itself.
-    revokeUrl: null,
-    userinfoUrl: 'https://webexapis.com/v1/people/me',
-    apiUrl: 'https://webexapis.com/v1',
-  },
-}
+/** A URL with its `{name}` placeholders filled in with the name itself: something URL() can check. */
+const placeholdersNamed = (url: string) => url.replace(/\{(\w+)\}/g, '$1')
 
 function url(env: Env, name: string, fallback: string): string {
   const raw = env[name]?.trim()
   if (!raw) return fallback
-  httpUrl(name, raw.replace('{tenant}', 'tenant')) // validates; throws a ConfigError naming the variable
+  httpUrl(name, placeholdersNamed(raw)) // validates; throws a ConfigError naming the variable
   return raw.replace(/\/+$/, '')
 }
 
@@ -68,7 +43,7 @@ function endpointsFor(env: Env, prefix: string, defaults: ProviderEndpoints): Pr
   const revokeRaw = env[`${prefix}_REVOKE_URL`]
   const authorizeUrl = url(env, `${prefix}_AUTHORIZE_URL`, defaults.authorizeUrl)
   // RFC 9207: the default cloud's issuer; for an overridden server, its origin unless <P>_ISSUER says otherwise.
-  const issuer = env[`${prefix}_ISSUER`]?.trim() || (authorizeUrl === defaults.authorizeUrl ? defaults.issuer : new URL(authorizeUrl.replace('{tenant}', 'tenant')).origin)
+  const issuer = env[`${prefix}_ISSUER`]?.trim() || (authorizeUrl === defaults.authorizeUrl ? defaults.issuer : new URL(placeholdersNamed(authorizeUrl)).origin)
   return {
     ...(issuer && { issuer }),
     authorizeUrl,
@@ -89,19 +64,23 @@ function envClient(env: Env, prefix: string): { id: string; secret: string } | n
   return { id, secret }
 }
 
-const TENANT = /^(common|organizations|consumers|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9-]+(\.[a-z0-9-]+)+)$/i
-
-export function isTenant(value: string): boolean {
-  return TENANT.test(value)
+function envFields(env: Env, cloud: ProviderCloud): Record<string, string> {
+  const fields: Record<string, string> = {}
+  for (const field of cloud.registrationFields ?? []) {
+    const name = `${cloud.envPrefix}_${field.name.toUpperCase()}`
+    const value = env[name]?.trim()
+    if (!value) continue
+    if (!field.valid(value)) throw new ConfigError(name, field.invalidInEnvironment)
+    fields[field.name] = value
+  }
+  return fields
 }
 
 /**
  * Provider settings from the environment, for the operator only: nobody can aim the token request (which
  * carries the client secret) at another host from a web form.
  */
-export function loadProvidersConfig(env: Env, options: { baseUrl: string; internalUrl: string; production: boolean }): ProvidersConfig {
-  const tenant = env.TEAMS_TENANT?.trim() || null
-  if (tenant && !isTenant(tenant)) throw new ConfigError('TEAMS_TENANT', 'must be common, organizations, a tenant id (GUID) or a domain')
+export function loadProvidersConfig(env: Env, options: { internalUrl: string; production: boolean }): ProvidersConfig {
   const sandboxRaw = env.SANDBOX?.trim().toLowerCase()
   if (sandboxRaw && !['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'].includes(sandboxRaw)) {
     throw new ConfigError('SANDBOX', `must be 1 or 0, got "${sandboxRaw}"`)
@@ -118,31 +97,23 @@ export function loadProvidersConfig(env: Env, options: { baseUrl: string; intern
     sandbox,
     jitsiUrl,
     httpTimeoutMs,
-    oauth: {
-      zoom: { endpoints: endpointsFor(env, 'ZOOM', DEFAULTS.ZOOM), envClient: envClient(env, 'ZOOM'), envTenant: null },
-      teams: { endpoints: endpointsFor(env, 'TEAMS', DEFAULTS.TEAMS), envClient: envClient(env, 'TEAMS'), envTenant: tenant },
-      'google-meet': { endpoints: endpointsFor(env, 'GOOGLE', DEFAULTS.GOOGLE), envClient: envClient(env, 'GOOGLE'), envTenant: null },
-      webex: { endpoints: endpointsFor(env, 'WEBEX', DEFAULTS.WEBEX), envClient: envClient(env, 'WEBEX'), envTenant: null },
-      // The browser reaches the sandbox's sign-in page at BASE_URL; the server calls its token endpoint and
-      // API over loopback, which works behind any proxy.
-      sandbox: {
-        endpoints: {
-          authorizeUrl: `${options.baseUrl}/sandbox/oauth/authorize`,
-          tokenUrl: `${options.internalUrl}/sandbox/oauth/token`,
-          revokeUrl: `${options.internalUrl}/sandbox/oauth/revoke`,
-          userinfoUrl: `${options.internalUrl}/sandbox/api/me`,
-          apiUrl: `${options.internalUrl}/sandbox/api`,
-        },
-        envClient: null,
-        envTenant: null,
-      },
-    },
+    internalUrl: options.internalUrl,
+    oauth: Object.fromEntries(
+      PROVIDER_MODULES.flatMap(({ id, cloud }) =>
+        cloud ? [[id, { endpoints: endpointsFor(env, cloud.envPrefix, cloud.endpoints), envClient: envClient(env, cloud.envPrefix), envFields: envFields(env, cloud) }]] : [],
+      ),
+    ),
   }
 }
 
-/** Endpoints with the tenant filled in (Teams' defaults contain `{tenant}`). */
-export function resolveEndpoints(endpoints: ProviderEndpoints, tenant: string): ProviderEndpoints {
-  const fill = (u: string) => u.replace('{tenant}', encodeURIComponent(tenant))
+/** Origins a "Choose <provider>" form may redirect to: CSP form-action must list them (Chrome enforces it). */
+export function authorizationOrigins(config: ProvidersConfig): string[] {
+  return [...new Set(Object.values(config.oauth).map((provider) => new URL(placeholdersNamed(provider.endpoints.authorizeUrl)).origin))]
+}
+
+/** Endpoints with the registration fields filled in (Teams' defaults contain `{tenant}`). */
+export function resolveEndpoints(endpoints: ProviderEndpoints, fields: Record<string, string>): ProviderEndpoints {
+  const fill = (u: string) => u.replace(/\{(\w+)\}/g, (whole, name: string) => (name in fields ? encodeURIComponent(fields[name]!) : whole))
   return {
     ...(endpoints.issuer && { issuer: endpoints.issuer }),
     authorizeUrl: fill(endpoints.authorizeUrl),

@@ -1,30 +1,27 @@
-import type { Config } from '../config.js'
+/**
+ * Every provider, one line each, in the order the product lists them. The provider ids and the ProviderId type
+ * are derived from this list: adding a provider is adding its folder and its line here. (The Sandbox is not
+ * listed: src/sandbox/ hands its adapter to the app only when it is enabled.)
+ */
 import type { ProviderAdapter } from './contract.js'
-import { zoomProvider } from './zoom.js'
-import { teamsProvider } from './teams.js'
-import { googleMeetProvider } from './google-meet.js'
-import { webexProvider } from './webex.js'
-import { createJitsiProvider } from './jitsi.js'
-import { createSandboxProvider } from './sandbox.js'
+import { zoom } from './zoom/index.js'
+import { teams } from './teams/index.js'
+import { googleMeet } from './google-meet/index.js'
+import { webex } from './webex/index.js'
+import { jitsi } from './jitsi/index.js'
 
-/** Every provider, in the order the product lists them; the Sandbox last and only when enabled. */
-export function createProviders(config: Config): ProviderAdapter[] {
-  return [
-    zoomProvider,
-    teamsProvider,
-    googleMeetProvider,
-    webexProvider,
-    createJitsiProvider(config.providers.jitsiUrl),
-    ...(config.providers.sandbox ? [createSandboxProvider(`${config.baseUrl}/sandbox`)] : []),
-  ]
-}
+export const PROVIDER_MODULES = [
+  zoom,
+  teams,
+  googleMeet,
+  webex,
+  jitsi,
+] as const
 
-/** Origins a "Choose <provider>" form may redirect to: CSP form-action must list them (Chrome enforces it). */
-export function authorizationOrigins(config: Config): string[] {
-  const origins = new Set<string>()
-  for (const [id, provider] of Object.entries(config.providers.oauth)) {
-    if (id === 'sandbox') continue
-    origins.add(new URL(provider.endpoints.authorizeUrl.replace('{tenant}', 'tenant')).origin)
-  }
-  return [...origins]
+export type ProviderId = (typeof PROVIDER_MODULES)[number]['id']
+export const PROVIDER_IDS: readonly ProviderId[] = PROVIDER_MODULES.map((module) => module.id)
+
+/** The listed providers' adapters, built with the operator's provider-wide settings (config.providers). */
+export function createProviders(defaults: { jitsiUrl: string }): ProviderAdapter[] {
+  return PROVIDER_MODULES.map((module) => module.create(defaults))
 }

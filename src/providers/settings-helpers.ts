@@ -3,13 +3,12 @@
  * Messages are Text ({en, nl}) so provider modules stay self-contained (see contract.ts).
  */
 import { randomInt } from 'node:crypto'
+import { CONTROL_CHARACTERS } from '../forms.js'
 import type { Language } from '../i18n/languages.js'
 import { ProviderError, type ApiClient, type ProviderSettings, type Text } from './contract.js'
 
 export type Form = Record<string, string | undefined>
 
-// C0 and C1 control characters, DEL and the Unicode line/paragraph separators.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
 
 export const MESSAGES = {
   required: { en: 'Fill in this field.', nl: 'Vul dit veld in.' },
@@ -45,7 +44,7 @@ export function select<T extends string>(
  */
 export function text(form: Form, name: string, language: Language, errors: Record<string, string>, required = false): string {
   const value = (form[name] ?? '').trim()
-  if (CONTROL.test(value)) errors[name] = MESSAGES.controlChars[language]
+  if (CONTROL_CHARACTERS.test(value)) errors[name] = MESSAGES.controlChars[language]
   else if (required && value === '') errors[name] = MESSAGES.required[language]
   return value
 }
@@ -53,19 +52,23 @@ export function text(form: Form, name: string, language: Language, errors: Recor
 export const LOWER = 'abcdefghijkmnopqrstuvwxyz' // no l: too close to 1 and I
 export const UPPER = 'ABCDEFGHJKLMNPQRSTUVWXYZ' // no I, O
 export const DIGITS = '23456789' // no 0, 1
+/** A passcode typed on a phone's keypad has nothing to confuse. */
+const KEYPAD = '0123456789'
 
 function pick(alphabet: string): string {
   return alphabet.charAt(randomInt(alphabet.length))
 }
 
 /**
- * A random secret of `length` characters with at least one character of every class, from crypto.randomInt.
- * `special` characters are never first or last (some sites require passwords to begin and end with a letter or
- * digit). Three identical characters in a row are redrawn (Zoom's "consecutive characters" rule).
+ * The one generator of meeting passcodes and passwords: `length` characters from crypto.randomInt, with at least
+ * one of every class (lower, upper, digit, and `special` when given; digits only with `digitsOnly`). `special`
+ * characters are never first or last (some sites require passwords to begin and end with a letter or digit).
+ * Three identical characters in a row are redrawn (Zoom's "consecutive characters" rule).
  */
-export function randomSecret(length: number, special = ''): string {
-  const classes = [LOWER, UPPER, DIGITS, ...(special ? [special] : [])]
-  const all = LOWER + UPPER + DIGITS
+export function randomPasscode(length: number, options: { special?: string; digitsOnly?: boolean } = {}): string {
+  const special = options.special ?? ''
+  const classes = options.digitsOnly ? [KEYPAD] : [LOWER, UPPER, DIGITS, ...(special ? [special] : [])]
+  const all = options.digitsOnly ? KEYPAD : LOWER + UPPER + DIGITS
   for (;;) {
     const chars = Array.from({ length }, () => pick(all))
     // One of each class at distinct random inner positions (the special one never at either end).

@@ -7,7 +7,6 @@ import { timeZones } from '../forms.js'
 import { formValues, readFollowUpForm, type FollowUpForm } from '../follow-ups/form.js'
 import { utcToZonedInput } from '../follow-ups/time.js'
 import { currentUser } from '../plugins/auth.js'
-import { sendToProviderSignIn } from './connection-start.js'
 
 export const PAGE_SIZE = 50
 
@@ -57,8 +56,8 @@ export default async function followUpRoutes(app: FastifyInstance) {
   /** Reads the posted form: a form to show again (errors, or "edit" from the preview), the preview, or a save. */
   const readForm = (request: FastifyRequest) => readFollowUpForm(request.body, request.t, followUpTypes.list(), video.organization() !== null)
 
-  const afterSave = (request: FastifyRequest, reply: FastifyReply, outcome: { id: number; next: 'show' | 'provider_sign_in' }) =>
-    outcome.next === 'provider_sign_in' ? sendToProviderSignIn(app, request, reply, `/follow-ups/${outcome.id}`) : reply.redirect(`/follow-ups/${outcome.id}`, 303)
+  const afterSave = (reply: FastifyReply, outcome: { id: number; next: 'show' | 'provider_sign_in' }) =>
+    outcome.next === 'provider_sign_in' ? reply.sendToProviderSignIn(`/follow-ups/${outcome.id}`) : reply.redirect(`/follow-ups/${outcome.id}`, 303)
 
   app.get<{ Querystring: { view?: string; page?: string } }>('/', async (request, reply) => {
     const user = currentUser(request)
@@ -96,7 +95,7 @@ export default async function followUpRoutes(app: FastifyInstance) {
     if (form.action === 'preview') return previewPage(reply, user, form)
     const outcome = await followUpService.create(user, form.input, { sendInvitations: form.sendInvitations })
     request.flash('success', request.t('followUps.created'))
-    return afterSave(request, reply, outcome)
+    return afterSave(reply, outcome)
   })
 
   app.get<{ Params: { id: string } }>('/:id', async (request, reply) => {
@@ -156,7 +155,7 @@ export default async function followUpRoutes(app: FastifyInstance) {
     const outcome = await followUpService.update(user, followUp.id, form.input, { sendInvitations: form.sendInvitations })
     if (!outcome) throw new NotFoundError()
     request.flash('success', request.t('followUps.saved'))
-    return afterSave(request, reply, outcome)
+    return afterSave(reply, outcome)
   })
 
   app.post<{ Params: { id: string } }>('/:id/retry', async (request, reply) => {

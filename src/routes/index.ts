@@ -30,13 +30,13 @@ export default async function routes(app: FastifyInstance) {
   await app.register(signedIn('user', followUpRoutes), { prefix: '/follow-ups' })
   await app.register(signedIn('user', preferencesRoutes), { prefix: '/preferences' })
   await app.register(signedIn('user', emailSettingsRoutes('user')), { prefix: '/preferences/email' })
-  await app.register(preferencesVideoRoutes)
-  await app.register(oauthCallbackRoutes)
+  await app.register(signedIn('user', preferencesVideoRoutes), { prefix: '/preferences/video-meetings' })
+  await app.register(signedIn('user', oauthCallbackRoutes), { prefix: '/oauth' })
 
   // Administrators: Settings and maintenance.
   await app.register(signedIn('admin', userSettingsRoutes), { prefix: '/settings' })
   await app.register(signedIn('admin', emailSettingsRoutes('installation')), { prefix: '/settings/email' })
-  await app.register(videoSettingsRoutes)
+  await app.register(signedIn('admin', videoSettingsRoutes), { prefix: '/settings/video-meetings' })
   await app.register(signedIn('admin', manageUsersRoutes), { prefix: '/settings/video-meetings/users' })
   await app.register(signedIn('admin', followUpTypeRoutes), { prefix: '/settings/follow-up-types' })
   await app.register(signedIn('admin', auditLogRoutes), { prefix: '/settings/audit-log' })

@@ -1,57 +1,47 @@
 import type { FastifyInstance } from 'fastify'
-import { PROVIDER_IDS, type ProviderId } from '../providers/contract.js'
-import { requireUser, safeNext } from '../plugins/auth.js'
+import { failureMessage } from '../connections/failure-message.js'
+import { currentUser, actorOf, safeNext } from '../plugins/auth.js'
 import { ForbiddenError, NotFoundError } from '../errors.js'
-import { failureMessage } from './settings/video-meetings.js'
-
-const CONFIGURE = '/settings/video-meetings/configure'
-export const PREFERENCES_VIDEO = '/preferences/video-meetings'
-/** How long the return from a user's sign-in waits for the meeting it was started for. */
-export const INLINE_SYNC_BUDGET_MS = 5_000
+import { INLINE_SYNC_BUDGET_MS } from '../meetings/sync.js'
+import { CONFIGURE, PREFERENCES_VIDEO } from './urls.js'
 
 /**
- * The providers' redirect back: GET /oauth/<provider>/callback, one path per provider (the state must belong
- * to it). Always answers 303 to a clean URL, so the code never stays in the address bar or history.
+ * The providers' redirect back (prefix /oauth, signed in): GET /oauth/<provider>/callback, one path per provider
+ * (the state must belong to it). Always answers 303 to a clean URL, so the code never stays in the address bar.
  */
 export default async function oauthCallbackRoutes(app: FastifyInstance) {
-  app.get<{ Params: { provider: string }; Querystring: Record<string, string | undefined> }>(
-    '/oauth/:provider/callback',
-    { preHandler: requireUser },
-    async (request, reply) => {
-      const id = request.params.provider as ProviderId
-      const adapter = (PROVIDER_IDS as readonly string[]).includes(id) ? app.services.video.adapter(id) : undefined
-      if (!adapter?.oauth) throw new NotFoundError()
-      reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer')
-      const query = Object.fromEntries(Object.entries(request.query).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]))
-      const user = request.user!
-      const outcome = await app.services.video.completeAuthorization(id, query, {
-        sessionId: request.session.sessionId,
-        actor: { id: user.id, name: user.name },
-        isAdmin: user.role === 'admin',
-      })
-      if (!outcome.ok && outcome.failure.reason === 'forbidden') throw new ForbiddenError()
-      const userFlow = outcome.purpose === 'user'
-      const returnTo = userFlow ? safeNext(outcome.returnTo, PREFERENCES_VIDEO) : CONFIGURE
+  const { video, followUps, meetings } = app.services
 
-      if (outcome.ok === 'confirm') {
-        request.session.heldSignIn = { state: outcome.state, account: outcome.account, previous: outcome.previous, provider: adapter.name }
-        return reply.redirect(`${PREFERENCES_VIDEO}/replace`, 303)
-      }
-      if (!outcome.ok) {
-        request.log.info({ provider: id, reason: outcome.failure.reason }, 'provider connection refused')
-        request.flash('error', failureMessage(request, adapter.name, outcome.failure))
-        return reply.redirect(returnTo, 303)
-      }
-      if (!outcome.replay) {
-        const account = outcome.account
-        request.flash('success', account ? request.t('video.configured.connected', { provider: adapter.name, account }) : request.t('video.configured.connectedNoAccount', { provider: adapter.name }))
-      }
-      // The follow-up that sent the user here was saved first; its meeting is created now.
-      const followUp = /^\/follow-ups\/(\d+)$/.exec(returnTo)
-      if (userFlow && followUp && app.services.followUps.getForUser(Number(followUp[1]), user.id)) {
-        await app.services.meetings.syncNow(Number(followUp[1]), INLINE_SYNC_BUDGET_MS)
-      }
+  app.get<{ Params: { provider: string }; Querystring: Record<string, string | undefined> }>('/:provider/callback', async (request, reply) => {
+    const id = request.params.provider
+    const adapter = video.adapter(id)
+    if (!adapter?.oauth) throw new NotFoundError()
+    reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer')
+    const query = Object.fromEntries(Object.entries(request.query).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]))
+    const user = currentUser(request)
+    const outcome = await video.authorization.complete(id, query, { sessionId: request.session.sessionId, actor: actorOf(user), isAdmin: user.role === 'admin' })
+    if (!outcome.ok && outcome.failure.reason === 'forbidden') throw new ForbiddenError()
+    const userFlow = outcome.purpose === 'user'
+    const returnTo = userFlow ? safeNext(outcome.returnTo, PREFERENCES_VIDEO) : CONFIGURE
+
+    if (outcome.ok === 'confirm') {
+      request.session.heldSignIn = { state: outcome.state, account: outcome.account, previous: outcome.previous, provider: adapter.name }
+      return reply.redirect(`${PREFERENCES_VIDEO}/replace`, 303)
+    }
+    if (!outcome.ok) {
+      request.log.info({ provider: id, reason: outcome.failure.reason }, 'provider connection refused')
+      request.flash('error', failureMessage(request.t, request.language, adapter.name, outcome.failure))
       return reply.redirect(returnTo, 303)
-    },
-  )
+    }
+    if (!outcome.replay) {
+      const account = outcome.account
+      request.flash('success', account ? request.t('video.configured.connected', { provider: adapter.name, account }) : request.t('video.configured.connectedNoAccount', { provider: adapter.name }))
+    }
+    // The follow-up that sent the user here was saved first; its meeting is created now.
+    const followUp = /^\/follow-ups\/(\d+)$/.exec(returnTo)
+    if (userFlow && followUp && followUps.getForUser(Number(followUp[1]), user.id)) {
+      await meetings.syncNow(Number(followUp[1]), INLINE_SYNC_BUDGET_MS)
+    }
+    return reply.redirect(returnTo, 303)
+  })
 }

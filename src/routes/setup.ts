@@ -4,7 +4,7 @@ import { LANGUAGES, translator } from '../i18n/index.js'
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../security/passwords.js'
 import { DuplicateEmailError } from '../db/repositories/users.js'
 import { NotFoundError } from '../errors.js'
-import { signIn } from './sign-in.js'
+import { signIn } from '../plugins/auth.js'
 
 /** onRequest hook for the whole app: until setup is done, every page leads to the setup page. */
 export function setupGate(isSetUp: () => boolean) {

@@ -1,14 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { FormReader } from '../forms.js'
 import { dummyHash, hashPassword, verifyPassword } from '../security/passwords.js'
 import { FailureLimiter } from '../security/rate-limit.js'
-import { requireUser, safeNext } from '../plugins/auth.js'
-
-/** A new session id at every sign-in (no fixation); the CSRF token is renewed with it. */
-export async function signIn(request: FastifyRequest, userId: number): Promise<void> {
-  await request.session.regenerate()
-  request.session.userId = userId
-}
+import { requireUser, safeNext, signIn } from '../plugins/auth.js'
 
 const WINDOW_MS = 15 * 60 * 1000
 

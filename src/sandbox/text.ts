@@ -1,8 +1,27 @@
 /**
- * Screen text of the Sandbox provider's own pages. The sandbox is a self-contained test provider, so its
- * words live here rather than in the app's catalog; both languages have every key (checked by the type).
+ * Screen text of the Sandbox: its own pages (SandboxText), and what its adapter shows on the app's pages
+ * (SANDBOX_PROVIDER_TEXT). The sandbox is a self-contained test provider, so its words live here rather than in
+ * the app's catalog; both languages have every key (checked by the types).
  */
 import type { Language } from '../i18n/languages.js'
+import type { Text } from '../providers/contract.js'
+
+export const SANDBOX_PROVIDER_TEXT = {
+  badge: { en: 'Sandbox', nl: 'Sandbox' },
+  note: {
+    en: 'A test provider built into Video Meetings: try the whole flow without an account anywhere. No real meetings are created.',
+    nl: 'Een testprovider die in Video Meetings is ingebouwd: probeer alles uit zonder ergens een account. Er worden geen echte vergaderingen gemaakt.',
+  },
+  registrationHelp: {
+    en: 'No registration is needed: the Sandbox is built into Video Meetings and knows the app already.',
+    nl: 'Registreren is niet nodig: de Sandbox is in Video Meetings ingebouwd en kent de app al.',
+  },
+  passcode: { en: 'Meeting passcode', nl: 'Toegangscode voor vergaderingen' },
+  passcodeHint: { en: '6 to 10 letters or digits.', nl: '6 tot 10 letters of cijfers.' },
+  passcodeRequired: { en: 'Enter a passcode.', nl: 'Vul een toegangscode in.' },
+  passcodeFormat: { en: 'Use 6 to 10 letters or digits, without spaces.', nl: 'Gebruik 6 tot 10 letters of cijfers, zonder spaties.' },
+  waitingRoom: { en: 'Waiting room: the host lets attendees in', nl: 'Wachtruimte: de organisator laat deelnemers binnen' },
+} satisfies Record<string, Text>
 
 const en = {
   banner: 'Sandbox — a test provider built into Video Meetings; no real meetings are created.',

@@ -5,7 +5,7 @@ import { migrate, openDatabase, readMigrations, type Db } from '../../src/db/dat
 import { createUserConnectionRepository, userConnectionAad } from '../../src/db/repositories/user-connections.js'
 import type { TokenSet } from '../../src/oauth/client.js'
 import { migrationsDir } from '../../src/paths.js'
-import { zoomProvider } from '../../src/providers/zoom.js'
+import { zoomProvider } from '../../src/providers/zoom/adapter.js'
 import { Vault } from '../../src/security/vault.js'
 import { startZoomFake } from '../fakes/zoom.js'
 import { tempDir } from '../helpers/app.js'

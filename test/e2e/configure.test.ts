@@ -29,7 +29,7 @@ import {
   words,
   type Language,
 } from '../helpers/e2e-steps.js'
-import { createSandboxProvider } from '../../src/providers/sandbox.js'
+import { createSandboxProvider } from '../../src/sandbox/adapter.js'
 import { startZoomFake } from '../fakes/zoom.js'
 
 const CONFIGURED = 'Your installation is configured with the following meeting service: Sandbox'
@@ -309,7 +309,7 @@ t.test('Configure with the Sandbox in Dutch, JavaScript enabled', async (t) => {
     t.equal(await tab.getByRole('heading', { level: 2 }).first().textContent(), say('video.configured.heading'))
     t.equal(
       await text(tab, 'dl.facts'),
-      `${say('video.configured.provider')} Sandbox ${say('video.configure.sandbox')} ${say('video.configured.loggedInAs')} ${ADMIN_SANDBOX.name} <${ADMIN_SANDBOX.email}>`,
+      `${say('video.configured.provider')} Sandbox ${SANDBOX.badge!.nl} ${say('video.configured.loggedInAs')} ${ADMIN_SANDBOX.name} <${ADMIN_SANDBOX.email}>`,
     )
     t.match(await tab.getByRole('status').textContent(), asShown(say('video.configured.connected', sandbox)))
     t.equal(await tab.getByRole('heading', { level: 3 }).textContent(), say('video.configured.settings'))

@@ -71,7 +71,7 @@ t.test('a Teams tenant is validated', async (t) => {
   t.match(bad.body, 'Enter organizations, common, a tenant ID or a domain.')
   const good = await admin.post('/settings/video-meetings/clients/teams', { clientId: 'id', clientSecret: 'secret', tenant: 'contoso.onmicrosoft.com' })
   t.equal(good.statusCode, 303)
-  t.equal(app.services.video.endpoints('teams').authorizeUrl, 'https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize')
+  t.equal(app.services.video.registrations.endpoints('teams').authorizeUrl, 'https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize')
 })
 
 t.test('a client secret that no longer decrypts asks to be typed again, never a 500', async (t) => {

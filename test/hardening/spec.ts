@@ -4,7 +4,7 @@
  * Routes missing here still get tested: fields come from the rendered form pages and the actor from the URL.
  */
 import type { LightMyRequestResponse } from 'fastify'
-import { SANDBOX_CLIENT_ID } from '../../src/sandbox/server.js'
+import { SANDBOX_CLIENT_ID } from '../../src/sandbox/endpoints.js'
 import { FOLLOW_UP, MAIL_FORM, type World } from './world.js'
 
 export type Actor = 'admin' | 'alice' | 'anonymous' | 'setup'

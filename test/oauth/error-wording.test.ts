@@ -57,7 +57,7 @@ async function provider(t: Test) {
   }
 }
 
-const spec: OAuthSpec = { envPrefix: 'ZOOM', scopes: ['meeting:write'], requiredScopes: [], clientAuth: 'header', consoleUrl: 'https://example.test', registrationHelp: { en: '', nl: '' } }
+const spec: OAuthSpec = { scopes: ['meeting:write'], requiredScopes: [], clientAuth: 'header', consoleUrl: 'https://example.test', registrationHelp: { en: '', nl: '' } }
 
 t.test('durationText', async (t) => {
   t.equal(durationText(1_000), '1 second')

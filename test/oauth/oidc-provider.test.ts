@@ -20,7 +20,6 @@ const alice = ACCOUNTS.alice!
 
 function spec(clientAuth: 'body' | 'header'): OAuthSpec {
   return {
-    envPrefix: 'SANDBOX',
     scopes: ['openid', 'offline_access', 'email', 'profile'],
     requiredScopes: [],
     clientAuth,
@@ -158,7 +157,7 @@ t.test('a scope the server does not grant is missing from the token response', a
   const back = await server.authorize(client.authorizationUrl({ state: 's', codeChallenge: pkce.challenge }))
   const { tokens } = await client.exchangeCode(back.searchParams.get('code')!, pkce.verifier)
   t.notMatch(tokens.scope, CALENDAR_EVENTS)
-  const { missingScopes } = await import('../../src/connections/video-service.js')
+  const { missingScopes } = await import('../../src/connections/authorization.js')
   t.same(missingScopes([CALENDAR_EVENTS], tokens.scope), [CALENDAR_EVENTS])
 })
 

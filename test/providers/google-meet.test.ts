@@ -1,6 +1,6 @@
 import t from 'tap'
 import { ProviderError, type ApiClient } from '../../src/providers/contract.js'
-import { createGoogleMeetProvider, googleMeetProvider } from '../../src/providers/google-meet.js'
+import { createGoogleMeetProvider, googleMeetProvider } from '../../src/providers/google-meet/adapter.js'
 import { startGoogleFake } from '../fakes/google.js'
 import { checkFaults, connect, futureMeeting, rejectsWith } from './helpers.js'
 

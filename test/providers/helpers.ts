@@ -6,6 +6,7 @@
 import type { Test } from 'tap'
 import { ProviderError, type ApiClient, type ProviderAdapter, type ProviderEndpoints, type ProviderErrorKind, type ProviderSettings } from '../../src/providers/contract.js'
 import { createApiClient } from '../../src/providers/http.js'
+import { PROVIDER_MODULES } from '../../src/providers/registry.js'
 import { newPkcePair, sleep, type Knobs, type ProviderFake } from '../fakes/common.js'
 
 export const REDIRECT_URI = 'http://127.0.0.1:3999/oauth/callback'
@@ -32,7 +33,9 @@ export interface Connection {
 export async function connect(fake: ProviderFake, adapter: ProviderAdapter): Promise<Connection> {
   const oauth = adapter.oauth
   if (!oauth) throw new Error(`${adapter.id} has no OAuth`)
-  const endpoints = endpointsOf(fake, oauth.envPrefix)
+  const cloud = PROVIDER_MODULES.find((module) => module.id === adapter.id)?.cloud
+  if (!cloud) throw new Error(`${adapter.id} has no cloud endpoints`)
+  const endpoints = endpointsOf(fake, cloud.envPrefix)
   const pkce = newPkcePair()
   const authorize = new URL(endpoints.authorizeUrl)
   const params: Record<string, string> = {

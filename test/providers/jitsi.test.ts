@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { ApiClient } from '../../src/providers/contract.js'
-import { createJitsiProvider, jitsiProvider, roomName, slugify } from '../../src/providers/jitsi.js'
+import { createJitsiProvider, jitsiProvider, roomName, slugify } from '../../src/providers/jitsi/adapter.js'
 import { asForm, futureMeeting } from './helpers.js'
 
 // Jitsi has no API: the adapter must never call one.

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { ProviderError, type ApiClient } from '../../src/providers/contract.js'
-import { PERSONAL_ACCOUNT_MESSAGE, teamsProvider } from '../../src/providers/teams.js'
+import { teamsProvider } from '../../src/providers/teams/adapter.js'
+import { PERSONAL_ACCOUNT_MESSAGE } from '../../src/providers/teams/text.js'
 import { MSA_TENANT_ID, startMicrosoftFake } from '../fakes/microsoft.js'
 import { randomUUID } from 'node:crypto'
 import { asForm, checkFaults, connect, createWithLostAnswer, futureMeeting, meetingsOfRequest, rejectsWith } from './helpers.js'

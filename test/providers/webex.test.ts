@@ -1,5 +1,6 @@
 import t from 'tap'
-import { webexPassword, webexProvider } from '../../src/providers/webex.js'
+import { webexProvider } from '../../src/providers/webex/adapter.js'
+import { webexPassword } from '../../src/providers/webex/settings.js'
 import { startWebexFake } from '../fakes/webex.js'
 import type { ApiClient } from '../../src/providers/contract.js'
 import { asForm, checkFaults, connect, createWithLostAnswer, futureMeeting, meetingsOfRequest, rejectsWith } from './helpers.js'

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { zoomPasscode, zoomProvider } from '../../src/providers/zoom.js'
+import { zoomProvider } from '../../src/providers/zoom/adapter.js'
+import { zoomPasscode } from '../../src/providers/zoom/settings.js'
 import { startZoomFake } from '../fakes/zoom.js'
 import { asForm, checkFaults, connect, createWithLostAnswer, FAULTS, futureMeeting, meetingsOfRequest, rejectsWith } from './helpers.js'
 

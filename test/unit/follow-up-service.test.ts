@@ -25,7 +25,7 @@ function world(t: Test, options: { provider?: boolean; mail?: boolean } = {}) {
   const { services, db, clock } = testServices(t)
   const admin = services.users.create({ email: 'admin@example.com', name: 'Ada Admin', passwordHash: 'x', role: 'admin', language: 'en', timeZone: 'UTC' })
   const bob = services.users.create({ email: 'bob@example.com', name: 'Bob', passwordHash: 'x', role: 'user', language: 'nl', timeZone: 'Europe/Amsterdam' })
-  if (options.provider !== false) t.same(services.video.connectWithoutSignIn('jitsi', { id: admin.id, name: admin.name }), { ok: true })
+  if (options.provider !== false) t.same(services.video.organizationProvider.connectWithoutSignIn('jitsi', { id: admin.id, name: admin.name }), { ok: true })
   if (options.mail !== false) {
     services.mail.settings.saveForUser(bob.id, { host: 'smtp.example.com', port: 587, security: 'starttls', username: 'bob', fromName: 'Bob B.', fromAddress: 'bob@mail.example.com' }, 'secret')
   }

@@ -15,7 +15,7 @@ export default async function manageUsersRoutes(app: FastifyInstance) {
     const connection = Number.isFinite(id) ? app.services.connections.get(id) : undefined
     if (!connection) throw new NotFoundError()
     const owner = app.services.users.findById(connection.userId)
-    await app.services.video.removeUserConnection(connection.id, actorOf(currentUser(request)))
+    await app.services.video.connectionRemoval.remove(connection.id, actorOf(currentUser(request)))
     request.flash('success', request.t('manageUsers.removed', { name: owner?.name ?? String(connection.userId) }))
     return reply.redirect('/settings/video-meetings/users', 303)
   })

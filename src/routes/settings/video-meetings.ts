@@ -1,106 +1,69 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { ConnectFailure } from '../../connections/video-service.js'
+import { failureMessage } from '../../connections/failure-message.js'
 import { FormReader } from '../../forms.js'
-import type { Translate } from '../../i18n/index.js'
-import type { Language } from '../../i18n/languages.js'
 import { NotFoundError } from '../../errors.js'
-import { requireAdmin } from '../../plugins/auth.js'
-import { PROVIDER_IDS, type ProviderAdapter, type ProviderId } from '../../providers/contract.js'
-import { isTenant } from '../../providers/endpoints.js'
-import { reasonText } from '../../providers/reason.js'
+import { actorOf, currentUser } from '../../plugins/auth.js'
+import type { ProviderAdapter } from '../../providers/contract.js'
+import { CONFIGURE } from '../urls.js'
 
-const CONFIGURE = '/settings/video-meetings/configure'
-
-export function failureMessage(request: { t: Translate; language: Language }, provider: string, failure: ConnectFailure): string {
-  const t = request.t
-  switch (failure.reason) {
-    case 'denied':
-      return t('video.error.denied', { provider })
-    case 'state':
-      return t(failure.problem === 'expired' ? 'video.error.expired' : failure.problem === 'replayed' ? 'video.error.replayed' : 'video.error.state')
-    case 'issuer':
-      return t('video.error.issuer', { provider })
-    case 'provider_error':
-      return t('video.error.providerError', { provider, error: failure.error })
-    case 'token':
-      return t('video.error.token', { provider, detail: reasonText(t, failure.detail, request.language) })
-    case 'scope':
-      return t('video.error.scope', { provider, scopes: failure.missing.join(', ') })
-    case 'userinfo':
-      return t('video.error.userinfo', { provider, detail: reasonText(t, failure.detail, request.language) })
-    case 'account':
-      return failure.message[request.language]
-    case 'not_set_up':
-      return t('video.error.notSetUp', { provider })
-    case 'already_configured':
-      return t('video.error.alreadyConfigured', { provider: failure.provider })
-    case 'forbidden':
-      return t('page.forbidden.text')
-    case 'not_organization_provider':
-      return t('video.error.notOrganizationProvider', { provider })
-  }
-}
-
-/** Settings → Video meetings: the organization's provider and the Configure flow (which opens in a new tab). */
+/**
+ * Settings → Video meetings (prefix /settings/video-meetings, administrators): the organization's provider and
+ * the Configure flow (which opens in a new tab).
+ */
 export default async function videoSettingsRoutes(app: FastifyInstance) {
-  app.addHook('preHandler', requireAdmin)
-  const video = app.services.video
-  const actor = (request: FastifyRequest) => ({ id: request.user!.id, name: request.user!.name })
+  const { registrations, authorization, organizationProvider } = app.services.video
+  const actor = (request: FastifyRequest) => actorOf(currentUser(request))
 
   const providerParam = (id: string): ProviderAdapter => {
-    const p = (PROVIDER_IDS as readonly string[]).includes(id) ? video.available().find((a) => a.id === id) : undefined
+    const p = organizationProvider.available().find((a) => a.id === id)
     if (!p) throw new NotFoundError()
     return p
   }
 
-  const statusData = () => ({ tab: 'video-meetings', organization: video.organization() })
+  const statusData = () => ({ tab: 'video-meetings', organization: organizationProvider.current() })
 
   // The status tab; htmx refreshes just its panel when the admin comes back from the Configure tab.
-  app.get('/settings/video-meetings', async (_request, reply) =>
+  app.get('/', async (_request, reply) =>
     reply.header('cache-control', 'no-store').render('pages/settings/video-meetings', statusData(), { partial: 'partials/video-status' }),
   )
 
-  const configurePage = (reply: FastifyReply, extra: Record<string, unknown> = {}, status?: number) => {
-    const organization = video.organization()
-    return reply.render(
-      'pages/settings/video-configure',
-      {
-        organization,
-        providers: video.available().map((p) => ({ adapter: p, client: video.clientStatus(p.id) })),
-        values: {},
-        errors: {},
-        ...(organization && { values: Object.fromEntries(Object.entries(organization.settings).map(([k, v]) => [k, v === true ? 'true' : v === false ? '' : String(v)])) }),
-        ...extra,
-      },
-      status ? { status } : {},
-    )
+  const configureData = (extra: Record<string, unknown> = {}) => {
+    const organization = organizationProvider.current()
+    return {
+      organization,
+      providers: organizationProvider.available().map((p) => ({ adapter: p, client: registrations.status(p.id) })),
+      values: organization ? Object.fromEntries(Object.entries(organization.settings).map(([k, v]) => [k, v === true ? 'true' : v === false ? '' : String(v)])) : {},
+      errors: {},
+      ...extra,
+    }
   }
+  const configurePage = (reply: FastifyReply) => reply.render('pages/settings/video-configure', configureData())
 
-  app.get(CONFIGURE, async (_request, reply) => configurePage(reply))
+  app.get('/configure', async (_request, reply) => configurePage(reply))
 
   // Choosing a provider: OAuth providers go to their sign-in page; Jitsi needs none.
-  app.post<{ Params: { provider: string } }>(`${CONFIGURE}/:provider`, async (request, reply) => {
+  app.post<{ Params: { provider: string } }>('/configure/:provider', async (request, reply) => {
     const p = providerParam(request.params.provider)
-    const current = video.organization()
+    const current = organizationProvider.current()
     if (current) {
       request.flash('error', request.t('video.error.alreadyConfigured', { provider: current.adapter.name }))
       return reply.redirect(CONFIGURE, 303)
     }
     if (!p.oauth) {
-      const result = video.connectWithoutSignIn(p.id, actor(request))
-      if (!result.ok) request.flash('error', failureMessage(request, p.name, result.failure))
+      const result = organizationProvider.connectWithoutSignIn(p.id, actor(request))
+      if (!result.ok) request.flash('error', failureMessage(request.t, request.language, p.name, result.failure))
       return reply.redirect(CONFIGURE, 303)
     }
-    if (!video.clientStatus(p.id).source) {
+    if (!registrations.status(p.id).source) {
       request.flash('error', request.t('video.error.notSetUp', { provider: p.name }))
       return reply.redirect(CONFIGURE, 303)
     }
-    const url = await video.startAuthorization(p.id, { userId: request.user!.id, sessionId: request.session.sessionId, purpose: 'organization' })
+    const url = await authorization.start(p.id, { userId: currentUser(request).id, sessionId: request.session.sessionId, purpose: 'organization' })
     return reply.header('cache-control', 'no-store').redirect(url, 303)
   })
 
-  app.post(`${CONFIGURE}/settings`, async (request, reply) => {
-    const organization = video.organization()
+  app.post('/configure/settings', async (request, reply) => {
+    const organization = organizationProvider.current()
     if (!organization) return reply.redirect(CONFIGURE, 303)
     const form = new FormReader(request.body, request.t)
     const values: Record<string, string | undefined> = {}
@@ -109,23 +72,23 @@ export default async function videoSettingsRoutes(app: FastifyInstance) {
       values[field.name] = field.type === 'checkbox' ? (form.checkbox(field.name) ? 'true' : undefined) : typeof raw === 'string' ? raw : undefined
       if (raw !== undefined && typeof raw !== 'string') form.fail(field.name, request.t('error.repeated'))
     }
-    const result = form.ok ? video.saveSettings(values, request.language, actor(request)) : { ok: false as const, errors: form.errors }
+    const result = form.ok ? organizationProvider.saveSettings(values, request.language, actor(request)) : { ok: false as const, errors: form.errors }
     if (!result.ok) {
       const shown = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v ?? '']))
-      return configurePage(reply, { values: shown, errors: result.errors }, 422)
+      return reply.invalid('pages/settings/video-configure', configureData({ values: shown, errors: result.errors }))
     }
     request.flash('success', request.t('video.configured.saved'))
     return reply.redirect(CONFIGURE, 303)
   })
 
-  app.get('/settings/video-meetings/disconnect', async (_request, reply) => {
-    const organization = video.organization()
+  app.get('/disconnect', async (_request, reply) => {
+    const organization = organizationProvider.current()
     if (!organization) return reply.redirect(CONFIGURE, 303)
     return reply.render('pages/settings/video-disconnect', { organization })
   })
 
-  app.post('/settings/video-meetings/disconnect', async (request, reply) => {
-    const result = await video.disconnect(actor(request))
+  app.post('/disconnect', async (request, reply) => {
+    const result = await organizationProvider.disconnect(actor(request))
     if (result) {
       const key = result.revoked === 'failed' ? 'video.disconnect.notRevoked' : result.revoked === 'no_endpoint' ? 'video.disconnect.noEndpoint' : 'video.disconnect.done'
       request.flash(result.revoked === 'failed' ? 'error' : 'success', request.t(key, { provider: result.provider }))
@@ -133,32 +96,33 @@ export default async function videoSettingsRoutes(app: FastifyInstance) {
     return reply.redirect(CONFIGURE, 303)
   })
 
-  const clientPage = (reply: FastifyReply, p: ProviderAdapter, extra: Record<string, unknown> = {}, status?: number) => {
-    const client = video.clientStatus(p.id)
-    return reply.render(
-      'pages/settings/video-client',
-      { provider: p, client, redirectUri: video.redirectUri(p.id), values: { clientId: client.clientId, tenant: client.tenant ?? '' }, errors: {}, ...extra },
-      status ? { status } : {},
-    )
+  const clientData = (p: ProviderAdapter, extra: Record<string, unknown> = {}) => {
+    const client = registrations.status(p.id)
+    return { provider: p, client, redirectUri: registrations.redirectUri(p.id), values: { clientId: client.clientId, ...client.fields }, errors: {}, ...extra }
   }
 
-  app.get<{ Params: { provider: string } }>('/settings/video-meetings/clients/:provider', async (request, reply) => {
+  app.get<{ Params: { provider: string } }>('/clients/:provider', async (request, reply) => {
     const p = providerParam(request.params.provider)
-    return clientPage(reply, p)
+    return reply.render('pages/settings/video-client', clientData(p))
   })
 
-  app.post<{ Params: { provider: string } }>('/settings/video-meetings/clients/:provider', async (request, reply) => {
+  // The admin's app registration; providers with a built-in one, or one from the environment, have no form.
+  app.post<{ Params: { provider: string } }>('/clients/:provider', async (request, reply) => {
     const p = providerParam(request.params.provider)
-    const client = video.clientStatus(p.id)
-    if (!p.oauth || p.id === 'sandbox' || client.source === 'environment') return reply.redirect(`/settings/video-meetings/clients/${p.id}`, 303)
+    const client = registrations.status(p.id)
+    if (!p.oauth || p.oauth.builtIn || client.source === 'environment') return reply.redirect(`/settings/video-meetings/clients/${p.id}`, 303)
     const f = new FormReader(request.body, request.t)
     const clientId = f.text('clientId', { required: true, max: 200 })
     const secret = f.password('clientSecret', { required: false, max: 500 })
-    const tenant = p.id === 'teams' ? f.text('tenant', { required: true, max: 100 }) : null
-    if (tenant && !f.errors.tenant && !isTenant(tenant)) f.fail('tenant', request.t('video.client.tenantInvalid'))
+    const fields: Record<string, string> = {}
+    for (const field of p.oauth.registrationFields ?? []) {
+      const value = f.text(field.name, { required: true, max: field.maxLength })
+      if (value && !f.errors[field.name] && !field.valid(value)) f.fail(field.name, field.invalid[request.language])
+      fields[field.name] = value
+    }
     if (!secret && (!client.secretSet || client.unreadable) && !f.errors.clientSecret) f.fail('clientSecret', request.t('video.client.secretRequired'))
-    if (!f.ok) return clientPage(reply, p, { values: f.values, errors: f.errors }, 422)
-    video.saveClient(p.id as ProviderId, { clientId, secret: secret || null, tenant }, actor(request))
+    if (!f.ok) return reply.invalid('pages/settings/video-client', clientData(p, { values: f.values, errors: f.errors }))
+    registrations.save(p.id, { clientId, secret: secret || null, fields }, actor(request))
     request.flash('success', request.t('video.client.saved', { provider: p.name }))
     return reply.redirect(CONFIGURE, 303)
   })

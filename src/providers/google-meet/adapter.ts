@@ -19,8 +19,10 @@
  *     prompt=consent. Apps left in "Testing" get refresh tokens that die after 7 days.
  */
 import { createHash } from 'node:crypto'
-import { ProviderError, type ApiClient, type DialIn, type MeetingInput, type MeetingRef, type ProviderAdapter, type Text } from './contract.js'
-import { arr, bodyOf, call, deleteIgnoringGone, obj, sleep, str } from './settings-helpers.js'
+import { ProviderError, type ApiClient, type DialIn, type MeetingInput, type MeetingRef, type ProviderAdapter } from '../contract.js'
+import { arr, bodyOf, call, deleteIgnoringGone, obj, sleep, str } from '../settings-helpers.js'
+import { googleMeetSettings } from './settings.js'
+import { GOOGLE_MEET_TEXT } from './text.js'
 
 const CALENDAR_EVENTS = 'https://www.googleapis.com/auth/calendar.events'
 const SCOPES = ['openid', 'email', 'profile', CALENDAR_EVENTS]
@@ -30,24 +32,13 @@ const WRITE_QUERY = { conferenceDataVersion: '1', sendUpdates: 'none' }
 const SCOPE_MISSING = new Set(['insufficientPermissions', 'ACCESS_TOKEN_SCOPE_INSUFFICIENT'])
 const RATE_LIMITED = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'RESOURCE_EXHAUSTED', 'quotaExceeded'])
 
-const MSG = {
-  scopeMissing: {
-    en: 'Google did not grant access to your calendar events. Connect again and tick the box that lets this app view and edit events on your calendars.',
-    nl: 'Google gaf geen toegang tot uw agenda-afspraken. Maak opnieuw verbinding en vink het vakje aan waarmee deze app afspraken in uw agenda\'s mag bekijken en bewerken.',
-  },
-  conferenceFailed: {
-    en: 'Google Calendar could not add a Google Meet video meeting. Check that Google Meet is turned on for your Google account.',
-    nl: 'Google Agenda kon geen Google Meet-videovergadering toevoegen. Controleer of Google Meet aan staat voor uw Google-account.',
-  },
-} satisfies Record<string, Text>
-
 /**
  * Google names the reason in error.errors[].reason (insufficientPermissions, rateLimitExceeded); this works
  * once the ProviderError's code carries it.
  */
 function refine(error: ProviderError): ProviderError {
   const code = error.details.code
-  if (code !== undefined && SCOPE_MISSING.has(code)) return new ProviderError('reauth', error.message, { ...error.details, userMessage: MSG.scopeMissing }, error.reason)
+  if (code !== undefined && SCOPE_MISSING.has(code)) return new ProviderError('reauth', error.message, { ...error.details, userMessage: GOOGLE_MEET_TEXT.scopeMissing }, error.reason)
   if (code !== undefined && RATE_LIMITED.has(code) && error.kind !== 'retry') {
     return new ProviderError('retry', error.message, { ...error.details, retryAfterMs: error.details.retryAfterMs ?? 30_000 }, error.reason)
   }
@@ -84,10 +75,10 @@ function conferenceOf(event: Record<string, unknown>, fallbackId?: string): Conf
 }
 
 function toRef(state: ConferenceState, fallback?: MeetingRef): MeetingRef {
-  if (state.status === 'failure') throw new ProviderError('fail', 'Google could not create the Meet conference (statusCode failure)', { userMessage: MSG.conferenceFailed }, { code: 'conference_failed', provider: 'Google Meet' })
+  if (state.status === 'failure') throw new ProviderError('fail', 'Google could not create the Meet conference (statusCode failure)', { userMessage: GOOGLE_MEET_TEXT.conferenceFailed }, { code: 'conference_failed', provider: 'Google Meet' })
   if (state.status === 'pending') return { externalId: state.externalId, joinUrl: fallback?.joinUrl ?? '', pending: true }
   const joinUrl = state.joinUrl || fallback?.joinUrl
-  if (!joinUrl) throw new ProviderError('fail', 'the calendar event has no Google Meet conference', { userMessage: MSG.conferenceFailed }, { code: 'conference_failed', provider: 'Google Meet' })
+  if (!joinUrl) throw new ProviderError('fail', 'the calendar event has no Google Meet conference', { userMessage: GOOGLE_MEET_TEXT.conferenceFailed }, { code: 'conference_failed', provider: 'Google Meet' })
   return { externalId: state.externalId, joinUrl, ...(state.dialIn.length > 0 && { dialIn: state.dialIn }) }
 }
 
@@ -127,7 +118,7 @@ export interface GoogleMeetOptions {
   pollDelayMs?: number
 }
 
-export function createGoogleMeetProvider(options: GoogleMeetOptions = {}): ProviderAdapter {
+export function createGoogleMeetProvider(options: GoogleMeetOptions = {}): ProviderAdapter & { id: 'google-meet' } {
   const polls = options.polls ?? 3
   const pollDelayMs = options.pollDelayMs ?? 300
 
@@ -135,7 +126,6 @@ export function createGoogleMeetProvider(options: GoogleMeetOptions = {}): Provi
     id: 'google-meet',
     name: 'Google Meet',
     oauth: {
-      envPrefix: 'GOOGLE',
       scopes: SCOPES,
       // Google lists email/profile as userinfo.* URLs in the grant; only the calendar scope matters.
       requiredScopes: [CALENDAR_EVENTS],
@@ -144,10 +134,7 @@ export function createGoogleMeetProvider(options: GoogleMeetOptions = {}): Provi
       // From the endpoints: https://accounts.google.com for Google's cloud, or GOOGLE_ISSUER / the overridden server.
       issuer: (endpoints) => endpoints.issuer ?? 'https://accounts.google.com',
       consoleUrl: 'https://console.cloud.google.com/apis/credentials',
-      registrationHelp: {
-        en: 'In the Google Cloud console enable the Google Calendar API, set up the OAuth consent screen (add the scopes openid, email, profile and https://www.googleapis.com/auth/calendar.events), then create an OAuth client ID of type "Web application" with the redirect URI shown here. While the app\'s publishing status is "Testing", only listed test users can connect and Google ends their connection after 7 days: publish the app ("In production"; the calendar scope may need Google\'s verification) for lasting connections.',
-        nl: 'Schakel in de Google Cloud-console de Google Calendar API in, stel het OAuth-toestemmingsscherm in (voeg de scopes openid, email, profile en https://www.googleapis.com/auth/calendar.events toe) en maak daarna een OAuth-client-ID van het type "Web application" met de redirect-URI van deze pagina. Zolang de publicatiestatus van de app "Testing" is, kunnen alleen opgegeven testgebruikers verbinden en verbreekt Google hun verbinding na 7 dagen: publiceer de app ("In production"; voor de agenda-scope kan verificatie door Google nodig zijn) voor blijvende verbindingen.',
-      },
+      registrationHelp: GOOGLE_MEET_TEXT.registrationHelp,
     },
 
     async identity(api, endpoints) {
@@ -158,11 +145,7 @@ export function createGoogleMeetProvider(options: GoogleMeetOptions = {}): Provi
       return { accountId: sub, name: str(me.name) ?? email ?? sub, ...(email && { email }) }
     },
 
-    settings: {
-      fields: [],
-      defaults: () => ({}),
-      parse: () => ({ settings: {}, errors: {} }),
-    },
+    settings: googleMeetSettings,
 
     meetings: {
       async create(api, input) {

@@ -23,31 +23,12 @@
  *     ApiClient hands out no headers, so a full page is not paged but narrowed: the time window is halved
  *     (nearest half first) until a page is no longer full. With the integrationTag filter one page is enough.
  */
-import type { Language } from '../i18n/languages.js'
-import { ProviderError, type ApiClient, type MeetingInput, type MeetingRef, type ProviderAdapter, type ProviderSettings, type Text } from './contract.js'
-import {
-  arr,
-  bodyOf,
-  call,
-  checkbox,
-  deleteIgnoringGone,
-  hasRequestMarker,
-  obj,
-  randomSecret,
-  settingBoolean,
-  settingString,
-  str,
-  text,
-  truncate,
-  utcSeconds,
-  withRequestMarker,
-  type Form,
-} from './settings-helpers.js'
+import { ProviderError, type ApiClient, type MeetingInput, type MeetingRef, type ProviderAdapter, type ProviderSettings } from '../contract.js'
+import { arr, bodyOf, call, deleteIgnoringGone, hasRequestMarker, obj, str, truncate, utcSeconds, withRequestMarker } from '../settings-helpers.js'
+import { readWebexSettings, webexPassword, webexSettings } from './settings.js'
+import { WEBEX_TEXT } from './text.js'
 
 const SCOPES = ['spark:people_read', 'meeting:schedules_read', 'meeting:schedules_write']
-export const WEBEX_PASSWORD_MIN = 8
-export const WEBEX_PASSWORD_MAX = 32
-const FORBIDDEN = /[\s\\'"/&<>=[\]]/
 const MIN_DURATION_MS = 10 * 60_000
 const AGENDA_MAX = 1300
 const DAY_MS = 86_400_000
@@ -58,34 +39,15 @@ const LIST_MAX = 100
 /** A full page is narrowed at most this many times (2^4 windows of under 4 days at worst). */
 const MAX_NARROWING = 4
 
-const MSG = {
-  passwordLength: { en: `Use ${WEBEX_PASSWORD_MIN} to ${WEBEX_PASSWORD_MAX} characters.`, nl: `Gebruik ${WEBEX_PASSWORD_MIN} tot ${WEBEX_PASSWORD_MAX} tekens.` },
-  passwordClasses: {
-    en: 'Use at least one capital letter, one small letter and one digit.',
-    nl: 'Gebruik minstens één hoofdletter, één kleine letter en één cijfer.',
-  },
-  passwordChars: {
-    en: 'Leave out spaces and the characters \\ \' " / & < > = [ ].',
-    nl: 'Laat spaties en de tekens \\ \' " / & < > = [ ] weg.',
-  },
-  forbidden: {
-    en: 'Webex refused the request: your Webex account may have no Meetings licence, or the integration lacks the meeting:schedules_write scope.',
-    nl: 'Webex weigerde het verzoek: uw Webex-account heeft mogelijk geen Meetings-licentie, of de integratie mist de scope meeting:schedules_write.',
-  },
-} satisfies Record<string, Text>
-
-export function webexPassword(): string {
-  return randomSecret(12, '@#')
-}
-
 function refine(error: ProviderError): ProviderError {
   if (error.details.status === 403 && error.kind === 'fail' && !error.details.userMessage) {
-    return new ProviderError('fail', error.message, { ...error.details, userMessage: MSG.forbidden }, error.reason)
+    return new ProviderError('fail', error.message, { ...error.details, userMessage: WEBEX_TEXT.forbidden }, error.reason)
   }
   return error
 }
 
-function meetingBody(input: MeetingInput, settings: ProviderSettings) {
+function meetingBody(input: MeetingInput, stored: ProviderSettings) {
+  const settings = readWebexSettings(stored)
   // Webex refuses meetings shorter than 10 minutes; the follow-up's own times stay as they are.
   const end = new Date(Math.max(input.end.getTime(), input.start.getTime() + MIN_DURATION_MS))
   return {
@@ -93,11 +55,11 @@ function meetingBody(input: MeetingInput, settings: ProviderSettings) {
     // Both mark the meeting as this request's, so a lost create can be found again (see find).
     agenda: withRequestMarker(input.description ?? '', input.requestId, AGENDA_MAX),
     integrationTags: [input.requestId],
-    password: settingString(settings, 'password', '') || webexPassword(),
+    password: settings.password || webexPassword(),
     start: utcSeconds(input.start),
     end: utcSeconds(end),
     timezone: input.timeZone,
-    enabledJoinBeforeHost: settingBoolean(settings, 'joinBeforeHost', false),
+    enabledJoinBeforeHost: settings.joinBeforeHost,
     sendEmail: false,
   }
 }
@@ -150,20 +112,16 @@ async function searchWindow(api: ApiClient, requestId: string, from: number, to:
   return null
 }
 
-export const webexProvider: ProviderAdapter = {
+export const webexProvider: ProviderAdapter & { id: 'webex' } = {
   id: 'webex',
   name: 'Webex',
   oauth: {
-    envPrefix: 'WEBEX',
     scopes: SCOPES,
     // Webex's token response has no `scope`; a missing scope shows up as 403 on the API.
     requiredScopes: SCOPES,
     clientAuth: 'body',
     consoleUrl: 'https://developer.webex.com/my-apps/new/integration',
-    registrationHelp: {
-      en: 'Sign in at developer.webex.com, open My Webex Apps → Create a New App → Integration. Enter the redirect URI shown here, select the scopes spark:people_read, meeting:schedules_read and meeting:schedules_write, then copy the Client ID and Client Secret. Whoever connects needs a Webex account that may host meetings.',
-      nl: 'Meld u aan op developer.webex.com en open My Webex Apps → Create a New App → Integration. Vul de redirect-URI van deze pagina in, kies de scopes spark:people_read, meeting:schedules_read en meeting:schedules_write en kopieer daarna de Client ID en het Client Secret. Wie verbinding maakt, heeft een Webex-account nodig dat vergaderingen mag organiseren.',
-    },
+    registrationHelp: WEBEX_TEXT.registrationHelp,
   },
 
   async identity(api, endpoints) {
@@ -174,33 +132,7 @@ export const webexProvider: ProviderAdapter = {
     return { accountId: id, name: str(me.displayName) ?? email ?? id, ...(email && { email }) }
   },
 
-  settings: {
-    fields: [
-      {
-        name: 'password',
-        type: 'text',
-        required: true,
-        maxLength: WEBEX_PASSWORD_MAX,
-        label: { en: 'Meeting password', nl: 'Wachtwoord voor vergaderingen' },
-        hint: {
-          en: `${WEBEX_PASSWORD_MIN} to ${WEBEX_PASSWORD_MAX} characters with a capital letter, a small letter and a digit. Your Webex site may ask for more.`,
-          nl: `${WEBEX_PASSWORD_MIN} tot ${WEBEX_PASSWORD_MAX} tekens met een hoofdletter, een kleine letter en een cijfer. Uw Webex-site kan meer eisen.`,
-        },
-      },
-      { name: 'joinBeforeHost', type: 'checkbox', label: { en: 'Participants may join before the host', nl: 'Deelnemers mogen binnenkomen vóór de organisator' } },
-    ],
-    defaults: () => ({ password: webexPassword(), joinBeforeHost: false }),
-    parse(form: Form, language: Language) {
-      const errors: Record<string, string> = {}
-      const password = text(form, 'password', language, errors, true)
-      if (!errors.password) {
-        if (FORBIDDEN.test(password)) errors.password = MSG.passwordChars[language]
-        else if (password.length < WEBEX_PASSWORD_MIN || password.length > WEBEX_PASSWORD_MAX) errors.password = MSG.passwordLength[language]
-        else if (!/[A-Z]/.test(password) || !/[a-z]/.test(password) || !/[0-9]/.test(password)) errors.password = MSG.passwordClasses[language]
-      }
-      return { settings: { password, joinBeforeHost: checkbox(form, 'joinBeforeHost') }, errors }
-    },
-  },
+  settings: webexSettings,
 
   meetings: {
     async create(api, input, settings) {

@@ -21,25 +21,19 @@
  *     createOrGet with a PATCH of everything we own. There is no lookup by externalId (GET onlineMeetings
  *     filters only on joinWebUrl, joinMeetingId, videoTeleconferenceId), so `find` is createOrGet as well.
  */
-import type { Language } from '../i18n/languages.js'
-import { ProviderError, type ApiClient, type MeetingInput, type MeetingRef, type ProviderAdapter, type ProviderSettings, type Text } from './contract.js'
-import { arr, bodyOf, call, checkbox, deleteIgnoringGone, obj, select, settingString, str, truncate, type Form } from './settings-helpers.js'
+import { ProviderError, type ApiClient, type MeetingInput, type MeetingRef, type ProviderAdapter, type ProviderSettings } from '../contract.js'
+import { arr, bodyOf, call, deleteIgnoringGone, obj, str, truncate } from '../settings-helpers.js'
+import { TEAMS_REGISTRATION_FIELDS } from './endpoints.js'
+import { readTeamsSettings, teamsSettings } from './settings.js'
+import { PERSONAL_ACCOUNT_MESSAGE, TEAMS_TEXT } from './text.js'
 
 /** The tenant id Microsoft uses for personal (MSA) accounts. */
 export const MSA_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad'
 
 const SCOPES = ['openid', 'profile', 'email', 'offline_access', 'User.Read', 'OnlineMeetings.ReadWrite']
 
-export const TEAMS_LOBBY_BYPASS = ['everyone', 'organization', 'organizer'] as const
-type LobbyBypass = (typeof TEAMS_LOBBY_BYPASS)[number]
-
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const RATE_LIMITED = new Set(['TooManyRequests', 'rateLimitExceeded', 'activityLimitReached', 'throttledRequest'])
-
-export const PERSONAL_ACCOUNT_MESSAGE: Text = {
-  en: 'Microsoft Teams needs a work or school account; personal Microsoft accounts are not supported.',
-  nl: 'Microsoft Teams vereist een werk- of schoolaccount; persoonlijke Microsoft-accounts worden niet ondersteund.',
-}
 
 function personalAccount(message: string): ProviderError {
   return new ProviderError('fail', message, { code: 'personal_account', userMessage: PERSONAL_ACCOUNT_MESSAGE })
@@ -69,9 +63,8 @@ function jwtClaims(token: unknown): Record<string, unknown> {
   }
 }
 
-function meetingBody(input: MeetingInput, settings: ProviderSettings) {
-  const raw = settingString(settings, 'lobbyBypass', 'organization')
-  const scope: LobbyBypass = (TEAMS_LOBBY_BYPASS as readonly string[]).includes(raw) ? (raw as LobbyBypass) : 'organization'
+function meetingBody(input: MeetingInput, stored: ProviderSettings) {
+  const scope = readTeamsSettings(stored).lobbyBypass
   return {
     startDateTime: input.start.toISOString(),
     endDateTime: input.end.toISOString(),
@@ -119,22 +112,19 @@ async function patchMeeting(api: ApiClient, ref: MeetingRef, input: MeetingInput
   return toRef(bodyOf(await call(() => api.request('GET', meetingPath(ref)), refine), 'meeting'), ref)
 }
 
-export const teamsProvider: ProviderAdapter = {
+export const teamsProvider: ProviderAdapter & { id: 'teams' } = {
   id: 'teams',
   name: 'Microsoft Teams',
-  note: { en: 'Needs a Microsoft 365 work or school account', nl: 'Vereist een werk- of schoolaccount van Microsoft 365' },
+  note: TEAMS_TEXT.note,
   oauth: {
-    envPrefix: 'TEAMS',
     scopes: SCOPES,
     // Microsoft leaves offline_access out of the token response's scope; a refresh token proves it.
     requiredScopes: ['User.Read', 'OnlineMeetings.ReadWrite'],
     clientAuth: 'body',
     refreshParams: { scope: SCOPES.join(' ') },
     consoleUrl: 'https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade',
-    registrationHelp: {
-      en: 'In Microsoft Entra ID open App registrations → New registration. Under "Supported account types" choose accounts in any organizational directory (multitenant): Teams meetings work only for work or school accounts, not personal Microsoft accounts. Add the redirect URI shown here under the Web platform, create a client secret (copy its Value, not its ID), and under API permissions add the delegated Microsoft Graph permissions openid, profile, email, offline_access, User.Read and OnlineMeetings.ReadWrite. If your organization does not let users consent to apps, an administrator must grant admin consent for the app first.',
-      nl: 'Open in Microsoft Entra ID App registrations → New registration. Kies bij "Supported account types" accounts in elke organisatiedirectory (multitenant): Teams-vergaderingen werken alleen met werk- of schoolaccounts, niet met persoonlijke Microsoft-accounts. Voeg de redirect-URI van deze pagina toe onder het platform Web, maak een client secret aan (kopieer de Value, niet de ID) en voeg onder API permissions de gedelegeerde Microsoft Graph-machtigingen openid, profile, email, offline_access, User.Read en OnlineMeetings.ReadWrite toe. Als uw organisatie gebruikers geen toestemming laat geven aan apps, moet een beheerder eerst beheerderstoestemming (admin consent) voor de app geven.',
-    },
+    registrationHelp: TEAMS_TEXT.registrationHelp,
+    registrationFields: TEAMS_REGISTRATION_FIELDS,
   },
 
   async identity(api, endpoints, tokenResponse) {
@@ -149,35 +139,7 @@ export const teamsProvider: ProviderAdapter = {
     return { accountId: id, name: str(me.displayName) ?? email ?? id, ...(email && { email }) }
   },
 
-  settings: {
-    fields: [
-      {
-        name: 'lobbyBypass',
-        type: 'select',
-        label: { en: 'Who skips the lobby', nl: 'Wie slaat de lobby over' },
-        options: [
-          { value: 'everyone', label: { en: 'Everyone', nl: 'Iedereen' } },
-          { value: 'organization', label: { en: 'People in my organization and guests', nl: 'Mensen in mijn organisatie en gasten' } },
-          { value: 'organizer', label: { en: 'Only me (the organizer)', nl: 'Alleen ik (de organisator)' } },
-        ],
-      },
-      {
-        name: 'preferDirectLink',
-        type: 'checkbox',
-        label: { en: 'Prefer direct Microsoft Teams link', nl: 'Directe Microsoft Teams-link gebruiken' },
-        hint: {
-          en: 'Invitations carry the Teams join link itself.',
-          nl: 'Uitnodigingen bevatten de Teams-deelnamelink zelf.',
-        },
-      },
-    ],
-    defaults: () => ({ lobbyBypass: 'organization', preferDirectLink: true }),
-    parse(form: Form, language: Language) {
-      const errors: Record<string, string> = {}
-      const lobbyBypass = select(form, 'lobbyBypass', TEAMS_LOBBY_BYPASS, 'organization', language, errors)
-      return { settings: { lobbyBypass, preferDirectLink: checkbox(form, 'preferDirectLink') }, errors }
-    },
-  },
+  settings: teamsSettings,
 
   meetings: {
     async create(api, input, settings) {

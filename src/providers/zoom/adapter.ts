@@ -22,34 +22,25 @@
  *     (Zoom API reference as generated into zoom SDKs and mirrored API collections). Granular scope
  *     meeting:read:list_meetings (classic: meeting:read).
  */
-import { ProviderError, type ApiClient, type MeetingInput, type MeetingRef, type ProviderAdapter, type ProviderSettings, type Text } from './contract.js'
+import { ProviderError, type ApiClient, type MeetingInput, type MeetingRef, type ProviderAdapter, type ProviderSettings } from '../contract.js'
 import {
   ANY_REQUEST_MARKER,
   arr,
   bodyOf,
   call,
-  checkbox,
   deleteIgnoringGone,
   hasRequestMarker,
   obj,
-  randomSecret,
-  select,
-  settingBoolean,
-  settingString,
   str,
-  text,
   truncate,
   utcSeconds,
   withRequestMarker,
-  type Form,
-} from './settings-helpers.js'
+} from '../settings-helpers.js'
+import { readZoomSettings, zoomPasscode, zoomSettings, type ZoomRecording } from './settings.js'
+import { ZOOM_TEXT } from './text.js'
 
 const SCOPES = ['meeting:write:meeting', 'meeting:update:meeting', 'meeting:delete:meeting', 'meeting:read:meeting', 'meeting:read:list_meetings', 'user:read:user']
 
-export const ZOOM_RECORDING = ['none', 'local', 'cloud'] as const
-type Recording = (typeof ZOOM_RECORDING)[number]
-
-const PASSCODE = /^[A-Za-z0-9@\-_*]+$/
 const AGENDA_MAX = 2000
 /** List meetings cuts `agenda` to this many characters; a marker past it is only seen by reading the meeting. */
 const LIST_AGENDA_MAX = 250
@@ -58,30 +49,10 @@ const LIST_PAGE_SIZE = 300
 const LIST_MAX_PAGES = 20
 /** Meetings read one by one because their listed agenda was cut before a marker could show. */
 const MAX_DETAIL_READS = 10
-export const ZOOM_PASSCODE_MIN = 6
-export const ZOOM_PASSCODE_MAX = 10
-const PASSCODE_SPECIAL = '@-_*'
-
-const MSG = {
-  passcodeLength: { en: `Use ${ZOOM_PASSCODE_MIN} to ${ZOOM_PASSCODE_MAX} characters.`, nl: `Gebruik ${ZOOM_PASSCODE_MIN} tot ${ZOOM_PASSCODE_MAX} tekens.` },
-  passcodeChars: {
-    en: 'Use only letters, digits and @ - _ * (no spaces).',
-    nl: 'Gebruik alleen letters, cijfers en @ - _ * (geen spaties).',
-  },
-  missingScope: {
-    en: 'The Zoom app misses a scope this needs. Add meeting:write:meeting, meeting:update:meeting, meeting:delete:meeting, meeting:read:meeting, meeting:read:list_meetings and user:read:user to the app in the Zoom App Marketplace, then connect again.',
-    nl: 'De Zoom-app mist een benodigde scope. Voeg meeting:write:meeting, meeting:update:meeting, meeting:delete:meeting, meeting:read:meeting, meeting:read:list_meetings en user:read:user toe aan de app in de Zoom App Marketplace en maak daarna opnieuw verbinding.',
-  },
-} satisfies Record<string, Text>
-
-export function zoomPasscode(): string {
-  return randomSecret(ZOOM_PASSCODE_MAX, PASSCODE_SPECIAL)
-}
-
 function refine(error: ProviderError): ProviderError {
   if (error.details.code === '4711') {
     const reason = error.reason && { ...error.reason, hint: 'missing_scope' as const }
-    return new ProviderError('reauth', `${error.message}: the token lacks a scope`, { ...error.details, userMessage: MSG.missingScope }, reason)
+    return new ProviderError('reauth', `${error.message}: the token lacks a scope`, { ...error.details, userMessage: ZOOM_TEXT.missingScope }, reason)
   }
   return error
 }
@@ -94,25 +65,21 @@ interface ZoomMeetingBody {
   timezone: string
   password: string
   agenda: string
-  settings: { waiting_room: boolean; join_before_host: boolean; auto_recording: Recording }
+  settings: { waiting_room: boolean; join_before_host: boolean; auto_recording: ZoomRecording }
 }
 
-function meetingBody(input: MeetingInput, settings: ProviderSettings): ZoomMeetingBody {
-  const recording = settingString(settings, 'autoRecording', 'none')
+function meetingBody(input: MeetingInput, stored: ProviderSettings): ZoomMeetingBody {
+  const settings = readZoomSettings(stored)
   return {
     topic: truncate(input.title, 200),
     type: 2,
     start_time: utcSeconds(input.start),
     duration: Math.max(1, Math.ceil((input.end.getTime() - input.start.getTime()) / 60_000)),
     timezone: input.timeZone,
-    password: settingString(settings, 'passcode', '') || zoomPasscode(),
+    password: settings.passcode || zoomPasscode(),
     // The last line marks the meeting as this request's, so a lost create can be found again (see find).
     agenda: withRequestMarker(input.description ?? '', input.requestId, AGENDA_MAX),
-    settings: {
-      waiting_room: settingBoolean(settings, 'waitingRoom', false),
-      join_before_host: settingBoolean(settings, 'joinBeforeHost', false),
-      auto_recording: (ZOOM_RECORDING as readonly string[]).includes(recording) ? (recording as Recording) : 'none',
-    },
+    settings: { waiting_room: settings.waitingRoom, join_before_host: settings.joinBeforeHost, auto_recording: settings.autoRecording },
   }
 }
 
@@ -184,20 +151,16 @@ async function findByMarker(api: ApiClient, input: MeetingInput): Promise<Meetin
   return null
 }
 
-export const zoomProvider: ProviderAdapter = {
+export const zoomProvider: ProviderAdapter & { id: 'zoom' } = {
   id: 'zoom',
   name: 'Zoom',
   oauth: {
-    envPrefix: 'ZOOM',
     // Zoom ignores the scope parameter and grants the app's scopes; sending them documents what we expect.
     scopes: SCOPES,
     requiredScopes: SCOPES,
     clientAuth: 'header',
     consoleUrl: 'https://marketplace.zoom.us/develop/create',
-    registrationHelp: {
-      en: 'In the Zoom App Marketplace choose Develop → Build App → General App (user-managed). Copy the Client ID and Client Secret, add the redirect URI shown here, and on the Scopes page add meeting:write:meeting, meeting:update:meeting, meeting:delete:meeting, meeting:read:meeting, meeting:read:list_meetings and user:read:user (Zoom takes the scopes from the app, not from the sign-in). Until the app is published, only users in your own Zoom account can connect; anyone else gets an error from Zoom.',
-      nl: 'Kies in de Zoom App Marketplace Develop → Build App → General App (user-managed). Kopieer de Client ID en het Client Secret, voeg de redirect-URI van deze pagina toe en voeg op de pagina Scopes meeting:write:meeting, meeting:update:meeting, meeting:delete:meeting, meeting:read:meeting, meeting:read:list_meetings en user:read:user toe (Zoom neemt de scopes van de app, niet van de aanmelding). Zolang de app niet gepubliceerd is, kunnen alleen gebruikers in uw eigen Zoom-account verbinden; anderen krijgen een foutmelding van Zoom.',
-    },
+    registrationHelp: ZOOM_TEXT.registrationHelp,
   },
 
   async identity(api, endpoints) {
@@ -210,47 +173,7 @@ export const zoomProvider: ProviderAdapter = {
     return { accountId: id, name, ...(email && { email }) }
   },
 
-  settings: {
-    fields: [
-      {
-        name: 'passcode',
-        type: 'text',
-        required: true,
-        maxLength: ZOOM_PASSCODE_MAX,
-        label: { en: 'Meeting passcode', nl: 'Toegangscode voor vergaderingen' },
-        hint: {
-          en: `${ZOOM_PASSCODE_MIN} to ${ZOOM_PASSCODE_MAX} letters, digits or @ - _ *. Your Zoom account may ask for more (for example a digit and a special character).`,
-          nl: `${ZOOM_PASSCODE_MIN} tot ${ZOOM_PASSCODE_MAX} letters, cijfers of @ - _ *. Uw Zoom-account kan meer eisen (bijvoorbeeld een cijfer en een speciaal teken).`,
-        },
-      },
-      { name: 'waitingRoom', type: 'checkbox', label: { en: 'Waiting room', nl: 'Wachtkamer' } },
-      { name: 'joinBeforeHost', type: 'checkbox', label: { en: 'Participants may join before the host', nl: 'Deelnemers mogen binnenkomen vóór de organisator' } },
-      {
-        name: 'autoRecording',
-        type: 'select',
-        label: { en: 'Record automatically', nl: 'Automatisch opnemen' },
-        options: [
-          { value: 'none', label: { en: 'No', nl: 'Nee' } },
-          { value: 'local', label: { en: 'On the host’s computer', nl: 'Op de computer van de organisator' } },
-          { value: 'cloud', label: { en: 'In the Zoom cloud', nl: 'In de Zoom-cloud' } },
-        ],
-      },
-    ],
-    defaults: () => ({ passcode: zoomPasscode(), waitingRoom: false, joinBeforeHost: false, autoRecording: 'none' }),
-    parse(form: Form, language) {
-      const errors: Record<string, string> = {}
-      const passcode = text(form, 'passcode', language, errors, true)
-      if (!errors.passcode) {
-        if (!PASSCODE.test(passcode)) errors.passcode = MSG.passcodeChars[language]
-        else if (passcode.length < ZOOM_PASSCODE_MIN || passcode.length > ZOOM_PASSCODE_MAX) errors.passcode = MSG.passcodeLength[language]
-      }
-      const autoRecording = select(form, 'autoRecording', ZOOM_RECORDING, 'none', language, errors)
-      return {
-        settings: { passcode, waitingRoom: checkbox(form, 'waitingRoom'), joinBeforeHost: checkbox(form, 'joinBeforeHost'), autoRecording },
-        errors,
-      }
-    },
-  },
+  settings: zoomSettings,
 
   meetings: {
     async create(api: ApiClient, input, settings) {

@@ -1,0 +1,223 @@
+/**
+ * The OAuth authorization code flow, for the organization's provider (an administrator) and for each user's own
+ * connection: start (state and PKCE held server-side), the provider's redirect back (every check before anything
+ * is stored), and the held sign-in of a user who came back as another account. No Fastify in here.
+ */
+import type { AuditRepository } from '../db/repositories/audit.js'
+import type { Actor } from './actor.js'
+import { hashOf, type PendingAuthorizationRepository, type Purpose, type StateProblem } from '../db/repositories/pending-authorizations.js'
+import type { UserConnectionRepository } from '../db/repositories/user-connections.js'
+import { OAuthError, type OAuthClient, type TokenSet } from '../oauth/client.js'
+import { ProviderError, type Text } from '../providers/contract.js'
+import type { Reason } from '../providers/reason.js'
+import { Vault } from '../security/vault.js'
+import type { AppRegistrations } from './app-registrations.js'
+import type { OrganizationProviderService } from './organization-provider.js'
+import { newPkce, newState } from './pkce.js'
+
+/** Why a connection attempt failed, as a message the admin can act on (keys into the i18n catalog). */
+export type ConnectFailure =
+  | { reason: 'denied' }
+  | { reason: 'state'; problem: StateProblem | 'missing' }
+  | { reason: 'issuer' }
+  | { reason: 'provider_error'; error: string }
+  /** `detail`: the OAuth error's reason (providers/reason.ts), or its message where it has none. */
+  | { reason: 'token'; detail: Reason | string }
+  | { reason: 'scope'; missing: string[] }
+  | { reason: 'userinfo'; detail: Reason | string }
+  | { reason: 'account'; message: Text }
+  | { reason: 'not_set_up' }
+  | { reason: 'already_configured'; provider: string }
+  /** Only administrators may connect the organization's provider. */
+  | { reason: 'forbidden' }
+  /** A user tried to connect a provider the organization does not use. */
+  | { reason: 'not_organization_provider' }
+
+export type CallbackOutcome =
+  | { ok: true; purpose: Purpose; provider: string; returnTo: string; account: string; replay: boolean }
+  /** A user signed in as another account than their connection's: held until they confirm. */
+  | { ok: 'confirm'; purpose: 'user'; provider: string; returnTo: string; account: string; previous: string; state: string }
+  | { ok: false; purpose: Purpose | null; provider: string; failure: ConnectFailure; returnTo: string }
+
+export interface AuthorizationDeps {
+  registrations: AppRegistrations
+  organizationProvider: OrganizationProviderService
+  vault: Vault
+  pending: PendingAuthorizationRepository
+  connections: UserConnectionRepository
+  audit: AuditRepository
+  /** A user's connection was made or renewed: their waiting meetings can go now. */
+  onUserConnected?: (userId: number) => void | Promise<void>
+}
+
+const verifierAad = (stateHash: string) => `pending_authorizations:${stateHash}`
+const heldAad = (stateHash: string) => `pending_authorizations:held:${stateHash}`
+
+interface HeldSignIn {
+  userId: number
+  provider: string
+  accountId: string
+  accountName: string
+  accountEmail: string
+  grantedScope: string
+  tokens: TokenSet
+}
+
+/** Scopes compared as sets; Zoom lists granular scopes, Google full URLs. */
+export function missingScopes(required: string[], granted: string | null): string[] {
+  if (granted === null) return []
+  const have = new Set(granted.split(/[\s,]+/).filter(Boolean))
+  return required.filter((scope) => !have.has(scope))
+}
+
+export function createAuthorization(deps: AuthorizationDeps) {
+  const { registrations, vault } = deps
+
+  async function storeUserConnection(signIn: HeldSignIn, actor: Actor): Promise<void> {
+    const { replacedAccount } = deps.connections.connect({
+      userId: signIn.userId,
+      provider: signIn.provider,
+      accountId: signIn.accountId,
+      accountName: signIn.accountName,
+      accountEmail: signIn.accountEmail,
+      grantedScope: signIn.grantedScope,
+      tokens: signIn.tokens,
+    })
+    const name = registrations.adapter(signIn.provider)?.name ?? signIn.provider
+    deps.audit.record(actor, replacedAccount ? 'connection.replace' : 'connection.connect', name, { account: signIn.accountEmail || signIn.accountName })
+    await deps.onUserConnected?.(signIn.userId)
+  }
+
+  function openHeld(state: string, sealed: string): HeldSignIn {
+    return JSON.parse(vault.open(sealed, heldAad(hashOf(state)))) as HeldSignIn
+  }
+
+  return {
+    /** Starts the authorization code flow: a pending row holds the state's hash and the sealed PKCE verifier. */
+    async start(id: string, who: { userId: number; sessionId: string; purpose: Purpose; returnTo?: string }): Promise<string> {
+      const client = await registrations.oauthClient(id)
+      if (!client) throw new ProviderError('fail', `${registrations.adapter(id)?.name ?? id} is not set up: an administrator must enter its client credentials`)
+      const state = newState()
+      const pkce = newPkce()
+      deps.pending.create({
+        state,
+        sessionId: who.sessionId,
+        userId: who.userId,
+        provider: id,
+        purpose: who.purpose,
+        verifierSealed: vault.seal(pkce.verifier, verifierAad(hashOf(state))),
+        returnTo: who.returnTo ?? '',
+      })
+      return client.authorizationUrl({ state, codeChallenge: pkce.challenge })
+    },
+
+    /** Handles the provider's redirect back. Nothing is stored unless every check passes. */
+    async complete(id: string, query: Record<string, string | undefined>, who: { sessionId: string; actor: Actor; isAdmin: boolean }): Promise<CallbackOutcome> {
+      const p = registrations.adapter(id)!
+      const fail = (failure: ConnectFailure, purpose: Purpose | null = null, returnTo = ''): CallbackOutcome => ({ ok: false, purpose, provider: id, failure, returnTo })
+      const state = query.state
+      if (!state) return fail({ reason: 'state', problem: 'missing' })
+      const spent = deps.pending.consume(state, who.sessionId, id)
+      if (!spent.ok) {
+        if (spent.problem === 'replayed_after_success' && spent.pending) {
+          return { ok: true, purpose: spent.pending.purpose, provider: id, returnTo: spent.pending.returnTo, account: '', replay: true }
+        }
+        return fail({ reason: 'state', problem: spent.problem })
+      }
+      const { pending } = spent
+      const failed = (failure: ConnectFailure) => {
+        deps.pending.finish(state, 'failed')
+        return fail(failure, pending.purpose, pending.returnTo)
+      }
+      // Bound to the session, which is bound to the user; checked again so a role change in between counts.
+      if (pending.userId !== who.actor.id) return failed({ reason: 'state', problem: 'other_session' })
+      if (pending.purpose === 'organization' && !who.isAdmin) return failed({ reason: 'forbidden' })
+      if (query.error) return failed(query.error === 'access_denied' ? { reason: 'denied' } : { reason: 'provider_error', error: query.error.slice(0, 100) })
+      // RFC 9207: where the provider names itself, it must be the one we sent the admin to (mix-up defence).
+      const issuer = p.oauth?.issuer?.(registrations.endpoints(id))
+      if (issuer && query.iss !== undefined && query.iss !== issuer) return failed({ reason: 'issuer' })
+      if (!query.code) return failed({ reason: 'provider_error', error: 'no code' })
+      const client = await registrations.oauthClient(id)
+      if (!client || !p.oauth) return failed({ reason: 'not_set_up' })
+
+      let verifier: string
+      try {
+        verifier = vault.open(pending.verifierSealed, verifierAad(hashOf(state)))
+      } catch {
+        return failed({ reason: 'state', problem: 'unknown' })
+      }
+      let exchange: Awaited<ReturnType<OAuthClient['exchangeCode']>>
+      try {
+        exchange = await client.exchangeCode(query.code, verifier)
+      } catch (error) {
+        if (error instanceof OAuthError) return failed({ reason: 'token', detail: error.reason ?? error.message })
+        throw error
+      }
+      const missing = missingScopes(p.oauth.requiredScopes, exchange.tokens.scope)
+      if (missing.length) return failed({ reason: 'scope', missing })
+      let identity
+      try {
+        identity = await p.identity(registrations.api(id, exchange.tokens.accessToken), registrations.endpoints(id), exchange.response)
+      } catch (error) {
+        if (error instanceof ProviderError && error.details.userMessage) return failed({ reason: 'account', message: error.details.userMessage })
+        if (error instanceof ProviderError) return failed({ reason: 'userinfo', detail: error.reason ?? error.message })
+        throw error
+      }
+      const grantedScope = exchange.tokens.scope ?? p.oauth.scopes.join(' ')
+      const account = identity.email ?? identity.name
+      if (pending.purpose === 'user') {
+        const signIn: HeldSignIn = {
+          userId: who.actor.id,
+          provider: id,
+          accountId: identity.accountId,
+          accountName: identity.name,
+          accountEmail: identity.email ?? '',
+          grantedScope,
+          tokens: exchange.tokens,
+        }
+        if (deps.organizationProvider.current()?.provider !== id) return failed({ reason: 'not_organization_provider' })
+        const existing = deps.connections.findForUser(who.actor.id, id)
+        if (existing && existing.accountId !== identity.accountId) {
+          deps.pending.hold(state, vault.seal(JSON.stringify(signIn), heldAad(hashOf(state))))
+          return { ok: 'confirm', purpose: 'user', provider: id, returnTo: pending.returnTo, account, previous: existing.accountEmail || existing.accountName, state }
+        }
+        await storeUserConnection(signIn, who.actor)
+        deps.pending.finish(state, 'success')
+        return { ok: true, purpose: 'user', provider: id, returnTo: pending.returnTo, account, replay: false }
+      }
+      const connected = deps.organizationProvider.connectSignedIn(p, { identity, tokens: exchange.tokens, grantedScope }, who.actor)
+      if (!connected.ok) return failed(connected.failure)
+      deps.pending.finish(state, 'success')
+      return { ok: true, purpose: pending.purpose, provider: id, returnTo: pending.returnTo, account, replay: false }
+    },
+
+    /** The user confirmed that the sign-in as another account replaces their connection. */
+    async confirmHeldSignIn(state: string, who: { sessionId: string; actor: Actor }): Promise<{ provider: string; returnTo: string } | null> {
+      const held = deps.pending.takeHeld(state, who.sessionId, who.actor.id)
+      if (!held) return null
+      let signIn: HeldSignIn
+      try {
+        signIn = openHeld(state, held.sealed)
+      } catch {
+        return null
+      }
+      if (signIn.userId !== who.actor.id || deps.organizationProvider.current()?.provider !== signIn.provider) return null
+      await storeUserConnection(signIn, who.actor)
+      return { provider: signIn.provider, returnTo: held.returnTo }
+    },
+
+    /** The user kept their connection: the other account's tokens are revoked where possible and dropped. */
+    async discardHeldSignIn(state: string, who: { sessionId: string; actor: Actor }): Promise<void> {
+      const held = deps.pending.takeHeld(state, who.sessionId, who.actor.id)
+      if (!held) return
+      try {
+        const signIn = openHeld(state, held.sealed)
+        await registrations.revoke(signIn.provider, signIn.tokens)
+      } catch {
+        // Best effort: the tokens are gone from here either way.
+      }
+    },
+  }
+}
+
+export type Authorization = ReturnType<typeof createAuthorization>
