@@ -6,8 +6,8 @@
 import type { AuditRepository } from '../db/repositories/audit.js'
 import type { Actor } from './actor.js'
 import { hashOf, type PendingAuthorizationRepository, type Purpose, type StateProblem } from '../db/repositories/pending-authorizations.js'
-import type { UserConnectionRepository } from '../db/repositories/user-connections.js'
-import { OAuthError, type OAuthClient, type TokenSet } from '../oauth/client.js'
+import type { ConnectInput, UserConnectionRepository } from '../db/repositories/user-connections.js'
+import { OAuthError, type OAuthClient, type TokenSet } from './oauth-client.js'
 import { ProviderError, type Text } from '../providers/contract.js'
 import type { Reason } from '../providers/reason.js'
 import { Vault } from '../security/vault.js'
@@ -53,15 +53,8 @@ export interface AuthorizationDeps {
 const verifierAad = (stateHash: string) => `pending_authorizations:${stateHash}`
 const heldAad = (stateHash: string) => `pending_authorizations:held:${stateHash}`
 
-interface HeldSignIn {
-  userId: number
-  provider: string
-  accountId: string
-  accountName: string
-  accountEmail: string
-  grantedScope: string
-  tokens: TokenSet
-}
+/** A user's sign-in held until they confirm it replaces their connection: what connecting stores. */
+type HeldSignIn = ConnectInput
 
 /** Scopes compared as sets; Zoom lists granular scopes, Google full URLs. */
 export function missingScopes(required: string[], granted: string | null): string[] {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import type { Db } from '../db/database.js'
 import type { UserConnection, UserConnectionRepository } from '../db/repositories/user-connections.js'
-import { OAuthError, type OAuthClient, type TokenSet } from '../oauth/client.js'
+import { OAuthError, type OAuthClient, type TokenSet } from './oauth-client.js'
 import { ProviderError } from '../providers/contract.js'
 import type { Reason } from '../providers/reason.js'
 

@@ -7,6 +7,7 @@
 import type { Language } from '../i18n/languages.js'
 import { englishReason, type Reason } from './reason.js'
 import type { DialIn } from '../meetings/types.js'
+import type { ProviderSettings, SettingValue } from '../connections/types.js'
 
 export type { DialIn }
 
@@ -155,8 +156,7 @@ export interface ApiClient {
   request<T = unknown>(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body?: unknown, query?: Record<string, string>): Promise<{ status: number; body: T }>
 }
 
-export type SettingValue = string | boolean
-export type ProviderSettings = Record<string, SettingValue>
+export type { ProviderSettings, SettingValue }
 
 export interface SettingField {
   name: string

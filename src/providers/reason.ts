@@ -1,6 +1,6 @@
 /**
  * Why a provider call failed, as data: what the classifiers (providers/http.ts for the meeting API,
- * oauth/client.ts for the token endpoint) and the token manager found out, without the words. The words come from
+ * connections/oauth-client.ts for the token endpoint) and the token manager found out, without the words. The words come from
  * the i18n catalogs (keys `reason.<code>`), in the reader's language, when the reason is shown; the English
  * rendering is the error's message (logs, exceptions).
  *

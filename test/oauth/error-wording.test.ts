@@ -8,7 +8,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
-import { createOAuthClient, OAuthError, type OAuthErrorKind } from '../../src/oauth/client.js'
+import { createOAuthClient, OAuthError, type OAuthErrorKind } from '../../src/connections/oauth-client.js'
 import { ProviderError, type OAuthSpec } from '../../src/providers/contract.js'
 import { durationText, providerFetch } from '../../src/providers/http.js'
 import { reasonText, storedReason } from '../../src/providers/reason.js'

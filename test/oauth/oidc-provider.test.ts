@@ -5,7 +5,7 @@
  */
 import t, { type Test } from 'tap'
 import { newPkce } from '../../src/connections/pkce.js'
-import { createOAuthClient, OAuthError, type TokenSet } from '../../src/oauth/client.js'
+import { createOAuthClient, OAuthError, type TokenSet } from '../../src/connections/oauth-client.js'
 import type { OAuthSpec } from '../../src/providers/contract.js'
 import { setUpAdmin, testApp, type Client } from '../helpers/app.js'
 import { CONFIGURE } from '../helpers/configure.js'

@@ -8,7 +8,7 @@ import { en } from '../../src/i18n/en.js'
 import { nl } from '../../src/i18n/nl.js'
 import { translator } from '../../src/i18n/index.js'
 import { ProviderError } from '../../src/providers/contract.js'
-import { OAuthError } from '../../src/oauth/client.js'
+import { OAuthError } from '../../src/connections/oauth-client.js'
 import { encodeReason, englishReason, parseReason, REASON_CODES, REASON_HINTS, reasonText, storedReason, type Reason } from '../../src/providers/reason.js'
 
 const enT = translator('en')

@@ -1,5 +1,5 @@
 import type { Db } from '../database.js'
-import type { ProviderSettings } from '../../providers/contract.js'
+import type { ProviderSettings } from '../../connections/types.js'
 
 export interface OrganizationProvider {
   provider: string

@@ -2,16 +2,10 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { OAuth2Namespace } from '@fastify/oauth2'
 import type { OAuthSpec, ProviderEndpoints } from '../providers/contract.js'
 import { englishReason, secondsOf, type Reason } from '../providers/reason.js'
+import type { TokenSet } from './types.js'
 
-/** What the app keeps of a token response. `raw` keeps non-secret fields (id_token claims are read once). */
-export interface TokenSet {
-  accessToken: string
-  refreshToken: string | null
-  /** Epoch milliseconds; null when the provider did not say. */
-  expiresAt: number | null
-  /** The granted scope as the provider reported it, or null when the response had none. */
-  scope: string | null
-}
+export type { TokenSet }
+
 
 export type OAuthErrorKind =
   /** The code or refresh token is no good (invalid_grant): the connection needs a new sign-in. */
@@ -178,7 +172,7 @@ function authorizationCodeClientOf(holder: FastifyInstance): AuthorizationCodeCl
   const namespace: (OAuth2Namespace & { oauth2?: Partial<AuthorizationCodeClient> }) | undefined = holder.oauth2Provider
   const client = namespace?.oauth2
   if (typeof client?.authorizeURL !== 'function' || typeof client.getToken !== 'function' || typeof client.createToken !== 'function') {
-    throw new Error('@fastify/oauth2 no longer exposes its simple-oauth2 client as `oauth2`: see src/oauth/client.ts')
+    throw new Error('@fastify/oauth2 no longer exposes its simple-oauth2 client as `oauth2`: see src/connections/oauth-client.ts')
   }
   return client as AuthorizationCodeClient
 }
