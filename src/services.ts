@@ -148,6 +148,7 @@ export function createServices(deps: ServiceDependencies) {
       return connection !== undefined && connection.status !== 'needs_reconnect'
     },
     syncNow: (followUpId) => meetings.syncNow(followUpId, INLINE_SYNC_BUDGET_MS),
+    host: new URL(config.baseUrl).hostname,
     now,
   })
 

@@ -20,6 +20,13 @@ export const INVITATION_FIELDS = ['title', 'startsAt', 'endsAt', 'timeZone', 'lo
 /** The fields the provider's meeting carries (not Location): a change in one of them must reach the provider. */
 export const MEETING_FIELDS = ['title', 'startsAt', 'endsAt', 'timeZone', 'description', 'video'] as const satisfies readonly (keyof Appointment)[]
 
+/**
+ * The changes RFC 5546 (§2.1.4) calls significant, for which SEQUENCE rises: the time, the place, and the meeting
+ * itself (video on or off changes where the meeting is). A new title or description is sent with the same
+ * SEQUENCE and a newer DTSTAMP.
+ */
+export const SIGNIFICANT_FIELDS = ['startsAt', 'endsAt', 'location', 'video'] as const satisfies readonly (keyof Appointment)[]
+
 export function differs(a: Appointment, b: Appointment, fields: readonly (keyof Appointment)[]): boolean {
   return fields.some((field) => a[field] !== b[field])
 }

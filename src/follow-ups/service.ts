@@ -8,7 +8,7 @@ import type { EffectiveMailSettings } from '../db/repositories/mail-settings.js'
 import type { InvitationSnapshot } from '../mail/invitation.js'
 import { planInvitations } from '../mail/invitation-plan.js'
 import type { Language } from '../i18n/languages.js'
-import { appointmentOf, differs, MEETING_FIELDS, type Appointment } from './appointment.js'
+import { appointmentOf, differs, MEETING_FIELDS, SIGNIFICANT_FIELDS, type Appointment } from './appointment.js'
 
 /** The user who saves: the organizer of the invitations. */
 export interface Organizer {
@@ -45,6 +45,8 @@ export interface FollowUpServiceDeps {
   isConnected(userId: number, provider: string): boolean
   /** Tries the follow-up's meeting at the provider now, within a budget (src/meetings/sync.ts). */
   syncNow(followUpId: number): Promise<unknown>
+  /** The installation's host name (from BASE_URL): UIDs and Message-IDs end in it. */
+  host: string
   now?: () => number
   newId?: () => string
 }
@@ -68,41 +70,50 @@ export function createFollowUpService(deps: FollowUpServiceDeps) {
     return { send, organizer: { name: user.name, email: settings.source === 'user' ? settings.fromAddress : user.email }, language: user.language }
   }
 
-  /** What an invitation of this user's says (also the preview and the .ics download). */
-  function invitationSnapshot(user: Organizer, appointment: Appointment, attendees: string[], uid: string, sequence: number): InvitationSnapshot {
-    const organizer = mailIntent(user, true)?.organizer ?? { name: user.name, email: user.email }
-    return { uid, sequence, ...appointmentOf(appointment), organizer, attendees, language: user.language }
+  /**
+   * What an invitation of this user's says (also the preview and the .ics download): the follow-up's UID and
+   * SEQUENCE, and the organizer it was first sent with, so a file and a mail about one follow-up never disagree.
+   */
+  function invitationSnapshot(user: Organizer, appointment: Appointment, attendees: string[], identity: { uid: string; sequence: number; organizer?: { name: string; email: string } | null }): InvitationSnapshot {
+    const organizer = identity.organizer ?? mailIntent(user, true)?.organizer ?? { name: user.name, email: user.email }
+    return { uid: identity.uid, sequence: identity.sequence, ...appointmentOf(appointment), organizer, attendees, language: user.language }
   }
 
   /** Queues the emails a change causes, inside its transaction (see mail/invitation-plan.ts for who gets what). */
   function queueInvitations(id: number, userId: number, mail: MailIntent, before: FollowUp | null, deleting: boolean): void {
     const after = followUps.getAny(id)!
     const invitedBefore = new Set((before?.attendeeDetails ?? []).filter((a) => a.invited).map((a) => a.email.toLowerCase()))
+    const reached = (email: string) => invitedBefore.has(email.toLowerCase()) || outbox.reached(id, email)
     const plan = planInvitations({
       before: before && { appointment: before, attendees: before.attendeeDetails },
       after: { appointment: after, attendees: after.attendeeDetails },
       deleting,
       send: mail.send,
-      reached: (email) => invitedBefore.has(email.toLowerCase()) || outbox.reached(id, email),
+      reached,
     })
     for (const email of plan.withdrawn) outbox.withdraw(id, email)
     if (plan.requests.length === 0 && plan.cancels.length === 0) return
-    const uid = after.icalUid ?? `${newId()}@video-meetings`
-    const sequence = outbox.everQueued(id) ? after.icalSequence + 1 : 0
-    followUps.setIcal(id, uid, sequence)
-    const snapshot = (attendees: string[]): InvitationSnapshot => ({
-      uid,
-      sequence,
+    // The organizer of the first invitation stays the organizer of this UID (a changed sender address does not
+    // change it: servers refuse an update whose ORGANIZER changed).
+    const organizer = after.icalOrganizer ?? mail.organizer
+    followUps.keepOrganizer(id, organizer)
+    const snapshot = (attendees: string[], update: boolean): InvitationSnapshot => ({
+      uid: after.icalUid,
+      sequence: after.icalSequence,
       ...appointmentOf(after),
       video: after.video && !deleting,
-      organizer: mail.organizer,
+      organizer,
       attendees,
       language: mail.language,
+      update,
     })
     const meeting = after.meeting
     const waiting = after.video && !deleting && (!meeting || meeting.state !== 'ready' || !meeting.joinUrl)
-    for (const recipient of plan.requests) outbox.queue({ followUpId: id, userId, recipient, kind: 'request', snapshot: snapshot(plan.invitees), waiting })
-    for (const recipient of plan.cancels) outbox.queue({ followUpId: id, userId, recipient, kind: 'cancel', snapshot: snapshot(deleting ? plan.invitees : [recipient]), waiting: false })
+    const queue = (recipient: string, kind: 'request' | 'cancel', attendees: string[], update: boolean, waits: boolean) =>
+      outbox.queue({ followUpId: id, userId, recipient, kind, snapshot: snapshot(attendees, update), waiting: waits, messageId: `<${newId()}@${deps.host}>` })
+    // A first invitation says so, also to an attendee added later; an update goes to those who had one.
+    for (const recipient of plan.requests) queue(recipient, 'request', plan.invitees, reached(recipient), waiting)
+    for (const recipient of plan.cancels) queue(recipient, 'cancel', deleting ? plan.invitees : [recipient], true, false)
   }
 
   /** The meeting is tried at once; a user who must sign in at the provider first is sent there. */
@@ -122,7 +133,7 @@ export function createFollowUpService(deps: FollowUpServiceDeps) {
       const provider = deps.organizationProvider()
       const mail = mailIntent(user, options.sendInvitations)
       const id = transact(() => {
-        const id = followUps.insert(user.id, input)
+        const id = followUps.insert(user.id, input, `${newId()}@${deps.host}`)
         followUps.setAttendees(id, input.attendees, input.uninvited)
         if (input.video && provider) {
           meetings.schedule(id, provider.id, newId())
@@ -144,7 +155,13 @@ export function createFollowUpService(deps: FollowUpServiceDeps) {
         if (!before) return false
         const meeting = before.meeting
         const providerCares = differs(before, input, MEETING_FIELDS)
-        followUps.update(id, user.id, input, providerCares)
+        // The join link we put in Location is ours: cleared with video off (it would point at a deleted meeting),
+        // replaced when the meeting is made again. What the user typed there is theirs and never touched.
+        const linkKept = before.locationIsLink && input.location === before.location
+        const saving = { ...input, location: linkKept && !input.video ? '' : input.location }
+        const removed = before.attendees.some((email) => !input.attendees.some((a) => a.toLowerCase() === email.toLowerCase()))
+        const significant = differs(before, saving, SIGNIFICANT_FIELDS) || removed
+        followUps.update(id, user.id, saving, { provider: providerCares, significant, locationIsLink: linkKept && input.video })
         followUps.setAttendees(id, input.attendees, input.uninvited)
         if (input.video && provider && (!meeting || meeting.state === 'deleted' || meeting.state === 'failed')) meetings.schedule(id, provider.id, newId())
         const needsSync = providerCares && (input.video || (meeting && meeting.state !== 'deleted'))
@@ -165,6 +182,7 @@ export function createFollowUpService(deps: FollowUpServiceDeps) {
       const outcome = transact(() => {
         const before = followUps.getForUser(id, user.id)
         if (!before || !followUps.softDelete(id, user.id)) return null
+        followUps.bumpSequence(id)
         if (mail) queueInvitations(id, user.id, mail, before, true)
         const meeting = before.meeting
         if (meeting && meeting.state !== 'deleted' && meeting.externalId) {

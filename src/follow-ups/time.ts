@@ -33,7 +33,8 @@ const LOCAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/
 
 /**
  * "2026-12-01T09:30" in Europe/Amsterdam → the UTC instant. Invalid or non-existent local times (a date
- * that does not exist, or a wall time skipped by a DST change) give null, so the form can say so.
+ * that does not exist, or a wall time skipped by a DST change) give null, so the form can say so; a wall time
+ * that occurs twice (clocks going back) is its first occurrence.
  */
 export function zonedToUtc(local: string, timeZone: string): Date | null {
   const m = LOCAL.exec(local)
@@ -42,10 +43,12 @@ export function zonedToUtc(local: string, timeZone: string): Date | null {
   if (year < 1900 || year > 2200 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59) return null
   const guess = Date.UTC(year, month - 1, day, hour, minute)
   if (new Date(guess).getUTCDate() !== day) return null
-  // Two passes settle the offset around DST transitions.
-  let utc = guess - offsetAt(new Date(guess), timeZone)
-  utc = guess - offsetAt(new Date(utc), timeZone)
-  return utcToZonedInput(new Date(utc), timeZone) === local ? new Date(utc) : null
+  // The zone's offsets a day before and a day after: equal on most days, the two sides of a DST change otherwise.
+  // Each gives an instant; those that show this wall time are its occurrences. None: the clocks skipped it. Two:
+  // the clocks went back and it happened twice; RFC 5545 §3.3.5 says it means the first.
+  const candidates = [...new Set([guess - offsetAt(new Date(guess - 86_400_000), timeZone), guess - offsetAt(new Date(guess + 86_400_000), timeZone)])].sort((a, b) => a - b)
+  const first = candidates.find((utc) => utcToZonedInput(new Date(utc), timeZone) === local)
+  return first === undefined ? null : new Date(first)
 }
 
 /** The UTC instant as the value of an <input type="datetime-local"> in that zone. */

@@ -14,12 +14,19 @@ export interface MeetingDetails {
 }
 
 
-/** "Tuesday 4 March 2030, 10:00 – 11:00 (Europe/Amsterdam)", in the organizer's language and zone. */
+/**
+ * "Tuesday 4 March 2030, 10:00 – 11:00 (Europe/Amsterdam)", in the organizer's language and zone, 24-hour; a
+ * meeting that ends on another day names both days ("Saturday 7 March 2030, 20:00 – Sunday 8 March 2030, 04:00").
+ */
 export function friendlyWhen(s: Pick<InvitationSnapshot, 'startsAt' | 'endsAt' | 'timeZone' | 'language'>): string {
   const locale = s.language === 'nl' ? 'nl-NL' : 'en-GB'
-  const day = new Intl.DateTimeFormat(locale, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: s.timeZone }).format(new Date(s.startsAt))
-  const time = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', timeZone: s.timeZone })
-  return `${day}, ${time.format(new Date(s.startsAt))} – ${time.format(new Date(s.endsAt))} (${s.timeZone})`
+  const day = new Intl.DateTimeFormat(locale, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: s.timeZone })
+  const time = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: s.timeZone })
+  const start = new Date(s.startsAt)
+  const end = new Date(s.endsAt)
+  const endDay = day.format(end)
+  const until = endDay === day.format(start) ? time.format(end) : `${endDay}, ${time.format(end)}`
+  return `${day.format(start)}, ${time.format(start)} – ${until} (${s.timeZone})`
 }
 
 function escapeHtml(value: string): string {
@@ -27,10 +34,14 @@ function escapeHtml(value: string): string {
 }
 
 /** The iCalendar text: METHOD REQUEST or CANCEL, stable UID, SEQUENCE, times in UTC, the join link in LOCATION/URL/DESCRIPTION. */
-export function buildIcs(s: InvitationSnapshot, kind: 'request' | 'cancel', meeting: MeetingDetails | null, now = new Date()): string {
+/**
+ * The iCalendar file: a REQUEST (the invitation), a CANCEL, or a PUBLISH (the organizer's own copy, which calendars
+ * import as the organizer's event rather than as an invitation from themselves: no attendees, nothing to answer).
+ */
+export function buildIcs(s: InvitationSnapshot, kind: 'request' | 'cancel' | 'publish', meeting: MeetingDetails | null, now = new Date()): string {
   const details = [s.description, ...meetingLines(s.language, meeting)].filter(Boolean).join('\n\n')
   return writeCalendar(
-    kind === 'cancel' ? 'CANCEL' : 'REQUEST',
+    kind === 'cancel' ? 'CANCEL' : kind === 'publish' ? 'PUBLISH' : 'REQUEST',
     {
       uid: s.uid,
       sequence: s.sequence,
@@ -74,7 +85,7 @@ export interface InvitationMessage {
 export function buildInvitation(s: InvitationSnapshot, kind: 'request' | 'cancel', meeting: MeetingDetails | null, now = new Date()): InvitationMessage {
   const t = translator(s.language)
   const when = friendlyWhen(s)
-  const label = t(kind === 'cancel' ? 'invitation.cancel' : s.sequence > 0 ? 'invitation.update' : 'invitation.request')
+  const label = t(kind === 'cancel' ? 'invitation.cancel' : (s.update ?? s.sequence > 0) ? 'invitation.update' : 'invitation.request')
   const subject = `${label}: ${s.title} – ${when}`
   const where = s.location || meeting?.joinUrl || ''
   const intro = t(kind === 'cancel' ? 'invitation.cancelled' : 'invitation.greeting', { organizer: s.organizer.name })

@@ -6,6 +6,7 @@ import type { VideoAccess as VideoService } from '../connections/video-services.
 import { buildInvitation, type MeetingDetails } from './invitation.js'
 import type { OutboxMessage, OutboxRepository } from '../db/repositories/outbox.js'
 import { encodeMailReason } from './reason.js'
+import { translator } from '../i18n/index.js'
 import type { EffectiveMailSettings, MailSettingsRepository } from '../db/repositories/mail-settings.js'
 import { createTransport, DEFAULT_TIMEOUTS, describeSmtpError, type MailTimeouts, type SendResult } from './transport.js'
 
@@ -91,15 +92,17 @@ export function createMailer(deps: MailerDeps) {
     const viaInstallation = settings.source === 'installation'
     const result = await send(settings, {
       messageId: message.messageId,
-      // Through the installation's server the address is the installation's; replies still reach the organizer.
-      from: { name: viaInstallation ? s.organizer.name : settings.fromName, address: settings.fromAddress },
+      // Through the installation's server the address is the installation's and the name says so ("Bob (via Video
+      // Meetings)"), so it does not read like someone else using Bob's name; replies still reach Bob.
+      from: { name: viaInstallation ? translator(s.language)('invitation.via', { name: s.organizer.name, service: settings.fromName }) : settings.fromName, address: settings.fromAddress },
       ...(viaInstallation && { replyTo: { name: s.organizer.name, address: s.organizer.email } }),
       to: message.recipient,
       subject: invitation.subject,
       text: invitation.text,
       html: invitation.html,
-      icalEvent: { method, content: invitation.ics },
-      attachments: [{ filename: message.kind === 'cancel' ? 'cancel.ics' : 'invite.ics', content: invitation.ics, contentType: `application/ics; method=${method}` }],
+      // Nodemailer sends this as the text/calendar alternative and once as an attachment (named here): the calendar
+      // goes out twice in one mail, never three times.
+      icalEvent: { method, content: invitation.ics, filename: message.kind === 'cancel' ? 'cancellation.ics' : 'invitation.ics' },
     }, () => {
       // Recorded before the server can accept the message, so a crash from here on never sends it twice.
       try {

@@ -10,4 +10,6 @@ export interface InvitationSnapshot extends Appointment {
   /** Everyone on the invitation (ATTENDEE lines), not only this recipient. */
   attendees: string[]
   language: Language
+  /** This recipient had an invitation to this follow-up before: the mail says "Updated invitation". */
+  update?: boolean
 }

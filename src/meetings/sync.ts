@@ -163,8 +163,8 @@ export function createMeetingSync(deps: MeetingSyncDeps) {
     }
     transact(() => {
       meetings.saveAnswer(f.id, ref, f.version, connection?.id ?? null)
-      // The link goes in Location when the user left Location empty.
-      if (ref.joinUrl) followUps.fillEmptyLocation(f.id, ref.joinUrl)
+      // The link goes in Location when the user left it empty (or replaces the link we put there before).
+      if (ref.joinUrl) followUps.placeLink(f.id, ref.joinUrl)
     })
     if (connection) connections.markUsed(connection.id)
     if (ref.joinUrl && ref.joinUrl !== meeting.joinUrl) deps.onMeetingChanged?.(f.id)

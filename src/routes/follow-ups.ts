@@ -39,8 +39,9 @@ export default async function followUpRoutes(app: FastifyInstance) {
   /** The email the attendees would get, before anything is saved (Save and send posts the same form). */
   const previewPage = (reply: FastifyReply, user: User, form: FollowUpForm, followUp?: FollowUp) => {
     const input = form.input!
-    const snapshot = followUpService.invitationSnapshot(user, input, input.attendees, followUp?.icalUid ?? 'preview', followUp?.icalUid ? 1 : 0)
-    const invitation = buildInvitation(snapshot, 'request', input.video ? meetingDetails(followUp) : null)
+    const identity = followUp ? { uid: followUp.icalUid, sequence: followUp.icalSequence, organizer: followUp.icalOrganizer } : { uid: 'preview', sequence: 0 }
+    const snapshot = followUpService.invitationSnapshot(user, input, input.attendees, identity)
+    const invitation = buildInvitation({ ...snapshot, update: followUp?.attendeeDetails.some((a) => a.invited) ?? false }, 'request', input.video ? meetingDetails(followUp) : null)
     const hidden = Object.entries(form.values).filter(([name]) => !['action', 'sendInvitations', 'invite', 'inviteChosen'].includes(name))
     const uninvited = new Set(followUp?.attendeeDetails.filter((a) => !a.invite).map((a) => a.email) ?? [])
     return reply.render('pages/follow-ups/preview', {
@@ -111,6 +112,8 @@ export default async function followUpRoutes(app: FastifyInstance) {
         deliveries: new Map(mail.outbox.deliveries(followUp.id).map((d) => [d.recipient.toLowerCase(), d])),
         providerName: meetingAdapter?.name ?? organization?.adapter.name ?? '',
         connection,
+        // The sender address in effect now, to say so when the invitations keep an earlier one.
+        organizerNow: followUpService.mailIntent(currentUser(request), true)?.organizer.email ?? null,
         title: followUp.title,
       },
       { partial: 'partials/meeting' },
@@ -123,19 +126,34 @@ export default async function followUpRoutes(app: FastifyInstance) {
     return formPage(reply, currentUser(request), { followUp, values: { ...formValues(followUp), sendInvitations: everInvited || followUp.attendees.length === 0 ? 'true' : '' } })
   })
 
-  // Always available: the user can send it from their own mail program.
-  app.get<{ Params: { id: string } }>('/:id/invite.ics', async (request, reply) => {
-    const followUp = own(request)
-    const snapshot = followUpService.invitationSnapshot(currentUser(request), followUp, followUp.attendees, followUp.icalUid ?? `follow-up-${followUp.id}@video-meetings`, followUp.icalSequence)
+  /** A calendar file of this follow-up: the same UID and SEQUENCE as its mails, so calendars never hold two. */
+  const icsFile = (reply: FastifyReply, user: User, followUp: FollowUp, kind: 'request' | 'cancel' | 'publish', suffix = '') => {
+    const identity = { uid: followUp.icalUid, sequence: followUp.icalSequence + (kind === 'cancel' ? 1 : 0), organizer: followUp.icalOrganizer }
+    const snapshot = followUpService.invitationSnapshot(user, followUp, followUp.attendees, identity)
     // Video turned off: no join link, even while the provider has not confirmed the cancellation yet.
-    const ics = buildIcs(snapshot, 'request', followUp.video ? meetingDetails(followUp) : null)
-    const name = followUp.title.replace(/[^\p{L}\p{N} _-]+/gu, '').trim().slice(0, 60) || 'meeting'
+    const ics = buildIcs(snapshot, kind, kind !== 'cancel' && followUp.video ? meetingDetails(followUp) : null)
+    const name = `${followUp.title.replace(/[^\p{L}\p{N} _-]+/gu, '').trim().slice(0, 60) || 'meeting'}${suffix}`
     return reply
-      .type('text/calendar; charset=utf-8; method=REQUEST')
+      .type(`text/calendar; charset=utf-8; method=${kind.toUpperCase()}`)
+      .header('cache-control', 'no-store')
       // Plain ASCII in filename= (header bytes must be Latin-1), the real name in filename*= (RFC 6266).
       .header('content-disposition', `attachment; filename="${name.replace(/[^A-Za-z0-9 _-]/g, '') || 'meeting'}.ics"; filename*=UTF-8''${encodeURIComponent(name)}.ics`)
       .send(ics)
+  }
+
+  // Always available: the user can send it from their own mail program. Remembered, so deleting the follow-up
+  // later offers the cancellation for whoever imported it.
+  app.get<{ Params: { id: string } }>('/:id/invite.ics', async (request, reply) => {
+    const followUp = own(request)
+    followUps.markDownloaded(followUp.id)
+    return icsFile(reply, currentUser(request), followUp, 'request')
   })
+
+  // The organizer's own copy: calendars import it as the organizer's event, not as an invitation from themselves.
+  app.get<{ Params: { id: string } }>('/:id/event.ics', async (request, reply) => icsFile(reply, currentUser(request), own(request), 'publish'))
+
+  // Offered before deleting a follow-up whose invitation was downloaded: it removes the event from those calendars.
+  app.get<{ Params: { id: string } }>('/:id/cancel.ics', async (request, reply) => icsFile(reply, currentUser(request), own(request), 'cancel', ' (cancelled)'))
 
   app.post<{ Params: { id: string; outboxId: string } }>('/:id/deliveries/:outboxId/retry', async (request, reply) => {
     const followUp = own(request)

@@ -294,6 +294,8 @@ export function getSpecs(w: World): Record<string, GetSpec> {
     '/follow-ups/:id': { as: 'alice', params: [{ id: String(ids.aliceFollowUp) }] },
     '/follow-ups/:id/edit': { as: 'alice', params: [{ id: String(ids.aliceFollowUp) }] },
     '/follow-ups/:id/invite.ics': { as: 'alice', params: [{ id: String(ids.aliceFollowUp) }] },
+    '/follow-ups/:id/event.ics': { as: 'alice', params: [{ id: String(ids.aliceFollowUp) }] },
+    '/follow-ups/:id/cancel.ics': { as: 'alice', params: [{ id: String(ids.aliceFollowUp) }] },
     '/follow-ups/:id/delete': { as: 'alice', params: [{ id: String(ids.aliceFollowUp) }] },
     '/sandbox/oauth/authorize': { as: 'anonymous', query: sandboxAuthorize(w.app.config.baseUrl) },
     '/sandbox/meet/:id': { as: 'anonymous', params: [{ id: 'no-such-meeting' }] },

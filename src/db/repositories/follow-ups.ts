@@ -21,8 +21,15 @@ export interface FollowUp extends Appointment {
   deleted: boolean
   attendees: string[]
   attendeeDetails: Attendee[]
-  icalUid: string | null
+  /** The calendar identity of this follow-up's invitations, fixed at creation. */
+  icalUid: string
   icalSequence: number
+  /** The organizer the invitation was first sent with; later ones keep it (null: never sent). */
+  icalOrganizer: { name: string; email: string } | null
+  /** Location holds the join link we put there (ours to replace or clear), not words the user typed. */
+  locationIsLink: boolean
+  /** The invitation was downloaded (.ics): deleting offers the cancellation file. */
+  icalDownloaded: boolean
   meeting: Meeting | null
 }
 
@@ -49,6 +56,9 @@ interface FollowUpRow {
   deleted_at: string | null
   ical_uid: string | null
   ical_sequence: number
+  ical_organizer: string | null
+  location_is_link: number
+  ical_downloaded: number
 }
 
 interface ListRow {
@@ -74,7 +84,7 @@ export interface ListItem {
 }
 
 const SELECT_FOLLOW_UP = `SELECT f.id, f.user_id, f.type_id, t.name AS type_name, f.title, f.starts_at, f.ends_at, f.time_zone,
-  f.location, f.description, f.video, f.version, f.deleted_at, f.ical_uid, f.ical_sequence
+  f.location, f.description, f.video, f.version, f.deleted_at, f.ical_uid, f.ical_sequence, f.ical_organizer, f.location_is_link, f.ical_downloaded
   FROM follow_ups f LEFT JOIN follow_up_types t ON t.id = f.type_id`
 
 /**
@@ -100,12 +110,13 @@ export function createFollowUpRepository(db: Db, now: () => number = Date.now) {
   const countUpcoming = db.prepare<[number, string], number>('SELECT COUNT(*) FROM follow_ups WHERE user_id = ? AND deleted_at IS NULL AND ends_at >= ?').pluck()
   const countPast = db.prepare<[number, string], number>('SELECT COUNT(*) FROM follow_ups WHERE user_id = ? AND deleted_at IS NULL AND ends_at < ?').pluck()
   const insert = db.prepare(
-    `INSERT INTO follow_ups (user_id, type_id, title, starts_at, ends_at, time_zone, location, description, video)
-     VALUES (@userId, @typeId, @title, @startsAt, @endsAt, @timeZone, @location, @description, @video)`,
+    `INSERT INTO follow_ups (user_id, type_id, title, starts_at, ends_at, time_zone, location, description, video, ical_uid)
+     VALUES (@userId, @typeId, @title, @startsAt, @endsAt, @timeZone, @location, @description, @video, @icalUid)`,
   )
   const update = db.prepare(
     `UPDATE follow_ups SET type_id = @typeId, title = @title, starts_at = @startsAt, ends_at = @endsAt, time_zone = @timeZone,
-       location = @location, description = @description, video = @video, version = version + @bump,
+       location = @location, location_is_link = @locationIsLink, description = @description, video = @video,
+       version = version + @bump, ical_sequence = ical_sequence + @significant,
        updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
      WHERE id = @id AND user_id = @userId AND deleted_at IS NULL`,
   )
@@ -113,8 +124,10 @@ export function createFollowUpRepository(db: Db, now: () => number = Date.now) {
     `UPDATE follow_ups SET deleted_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), version = version + 1 WHERE id = ? AND user_id = ? AND deleted_at IS NULL`,
   )
   const purge = db.prepare('DELETE FROM follow_ups WHERE id = ? AND deleted_at IS NOT NULL')
-  const fillLocation = db.prepare("UPDATE follow_ups SET location = ? WHERE id = ? AND location = ''")
-  const setIcal = db.prepare('UPDATE follow_ups SET ical_uid = COALESCE(ical_uid, ?), ical_sequence = ? WHERE id = ?')
+  const placeLink = db.prepare("UPDATE follow_ups SET location = ?, location_is_link = 1 WHERE id = ? AND (location = '' OR location_is_link = 1)")
+  const bumpSequence = db.prepare('UPDATE follow_ups SET ical_sequence = ical_sequence + 1 WHERE id = ?')
+  const keepOrganizer = db.prepare('UPDATE follow_ups SET ical_organizer = COALESCE(ical_organizer, ?) WHERE id = ?')
+  const markDownloaded = db.prepare('UPDATE follow_ups SET ical_downloaded = 1 WHERE id = ? AND ical_downloaded = 0')
   const clearAttendees = db.prepare('DELETE FROM attendees WHERE follow_up_id = ?')
   const addAttendee = db.prepare('INSERT OR IGNORE INTO attendees (follow_up_id, email, invite, invited) VALUES (?, ?, ?, ?)')
   const markInvited = db.prepare('UPDATE attendees SET invited = 1 WHERE follow_up_id = ? AND email = ?')
@@ -140,8 +153,12 @@ export function createFollowUpRepository(db: Db, now: () => number = Date.now) {
       deleted: row.deleted_at !== null,
       attendees: details.map((a) => a.email),
       attendeeDetails: details,
-      icalUid: row.ical_uid,
+      // Every row has one since migration 007; the fallback is for a row written by hand.
+      icalUid: row.ical_uid ?? `follow-up-${row.id}-${row.user_id}@video-meetings`,
       icalSequence: row.ical_sequence,
+      icalOrganizer: row.ical_organizer ? (JSON.parse(row.ical_organizer) as { name: string; email: string }) : null,
+      locationIsLink: row.location_is_link === 1,
+      icalDownloaded: row.ical_downloaded === 1,
       meeting: meeting ? toMeeting(meeting) : null,
     }
   }
@@ -164,12 +181,15 @@ export function createFollowUpRepository(db: Db, now: () => number = Date.now) {
         items: rows.map((r) => ({ ...r, video: r.video === 1, joinUrl: r.joinUrl ?? '' })),
       }
     },
-    insert(userId: number, input: FollowUpInput): number {
-      return Number(insert.run({ ...fields(input), userId }).lastInsertRowid)
+    insert(userId: number, input: FollowUpInput, icalUid: string): number {
+      return Number(insert.run({ ...fields(input), userId, icalUid }).lastInsertRowid)
     },
-    /** `bump`: the change is one the provider must hear about (the meeting's version rises). */
-    update(id: number, userId: number, input: FollowUpInput, bump: boolean): boolean {
-      return update.run({ ...fields(input), id, userId, bump: bump ? 1 : 0 }).changes === 1
+    /**
+     * `change.provider`: the provider must hear about it (the meeting's version rises). `change.significant`: a
+     * change RFC 5546 calls significant (time, location, the meeting itself, who is invited): SEQUENCE rises.
+     */
+    update(id: number, userId: number, input: FollowUpInput, change: { provider: boolean; significant: boolean; locationIsLink: boolean }): boolean {
+      return update.run({ ...fields(input), id, userId, bump: change.provider ? 1 : 0, significant: change.significant ? 1 : 0, locationIsLink: change.locationIsLink ? 1 : 0 }).changes === 1
     },
     softDelete(id: number, userId: number): boolean {
       return softDelete.run(id, userId).changes === 1
@@ -178,13 +198,20 @@ export function createFollowUpRepository(db: Db, now: () => number = Date.now) {
     purge(id: number): void {
       purge.run(id)
     },
-    /** Puts the join link in Location when the user left Location empty. */
-    fillEmptyLocation(id: number, joinUrl: string): void {
-      fillLocation.run(joinUrl, id)
+    /** Puts the join link in Location when the user left it empty, or replaces the link we put there before. */
+    placeLink(id: number, joinUrl: string): void {
+      placeLink.run(joinUrl, id)
     },
-    /** The calendar identity of the invitations: the UID is fixed the first time, the SEQUENCE follows changes. */
-    setIcal(id: number, uid: string, sequence: number): void {
-      setIcal.run(uid, sequence, id)
+    /** A cancellation of the whole follow-up: RFC 5546 counts it as a significant change. */
+    bumpSequence(id: number): void {
+      bumpSequence.run(id)
+    },
+    /** The organizer of the first invitation sent stays the organizer of every later one. */
+    keepOrganizer(id: number, organizer: { name: string; email: string }): void {
+      keepOrganizer.run(JSON.stringify(organizer), id)
+    },
+    markDownloaded(id: number): void {
+      markDownloaded.run(id)
     },
     attendees,
     /** Replaces the attendee list, keeping who was already invited; `uninvited` ones get no invitation. */

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto'
 import type { Db } from '../database.js'
 import type { InvitationSnapshot } from '../../mail/snapshot.js'
 
@@ -58,6 +57,8 @@ export interface QueuedInvitation {
   snapshot: InvitationSnapshot
   /** Waits for the video link before it may go out. */
   waiting: boolean
+  /** `<random@installation-host>` (RFC 5322). */
+  messageId: string
 }
 
 /**
@@ -115,7 +116,7 @@ export function createOutboxRepository(db: Db, now: () => number = Date.now) {
         sequence: message.snapshot.sequence,
         snapshot: JSON.stringify(message.snapshot),
         state: message.waiting ? 'waiting' : 'queued',
-        messageId: `<${crypto.randomUUID()}@video-meetings>`,
+        messageId: message.messageId,
       })
     },
     /** An invitation not sent yet must not go out (the attendee was removed, or the follow-up deleted). */
