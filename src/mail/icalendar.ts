@@ -43,13 +43,16 @@ export function textValue(value: string): string {
 
 /**
  * A parameter value (RFC 5545 §3.2 with RFC 6868): always quoted; inside the quotes a double quote is ^', a caret
- * ^^ and a line break ^n. Nothing else is special inside quotes (backslash, colon, semicolon and comma included).
+ * ^^ and a line break ^n. A backslash cannot be written so that every parser reads it back (RFC 5545 has no
+ * escapes in parameters and vobject keeps it, but ical.js and python's icalendar treat \; as an escape), so it
+ * becomes a slash ("DOMAIN\user" → "DOMAIN/user").
  */
 export function paramValue(value: string): string {
   const encoded = value
     .replace(/\r\n?/g, '\n')
     .replace(CONTROL, '')
     .replace(/\t/g, ' ')
+    .replace(/\\/g, '/')
     .replace(/\^/g, '^^')
     .replace(/"/g, "^'")
     .replace(/\n/g, '^n')

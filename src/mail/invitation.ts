@@ -15,8 +15,8 @@ export interface MeetingDetails {
 
 
 /**
- * "Tuesday 4 March 2030, 10:00 – 11:00 (Europe/Amsterdam)", in the organizer's language and zone, 24-hour; a
- * meeting that ends on another day names both days ("Saturday 7 March 2030, 20:00 – Sunday 8 March 2030, 04:00").
+ * "Tuesday, 4 March 2030, 10:00 – 11:00 (Europe/Amsterdam)", in the organizer's language and zone, 24-hour; a
+ * meeting that ends on another day names both days ("Saturday, 9 March 2030, 20:00 – Sunday, 10 March 2030, 04:00").
  */
 export function friendlyWhen(s: Pick<InvitationSnapshot, 'startsAt' | 'endsAt' | 'timeZone' | 'language'>): string {
   const locale = s.language === 'nl' ? 'nl-NL' : 'en-GB'

@@ -40,7 +40,7 @@ function checkAll(t: Test, ics: string, expect: { name: string; title: string })
     t.same(event?.attendees.map((a) => a.address), ['mailto:ann@example.com'], `${parser}: the attendees`)
     t.equal(event?.summary, expect.title, `${parser}: the title`)
     // RFC 6868 decoding is ical.js's (python's icalendar 4 and vobject 0.9 show ^' as it is: not another address).
-    if (parser === 'ical.js') t.equal(event?.organizer?.cn, expect.name, 'ical.js: the name, decoded')
+    if (parser === 'ical.js') t.equal(event?.organizer?.cn, expect.name.replace(/\\/g, '/'), 'ical.js: the name, decoded (a backslash becomes a slash)')
     else t.ok(typeof event?.organizer?.cn === 'string', `${parser}: a name`)
   }
 }
@@ -71,14 +71,20 @@ t.test('fuzzed names and titles: no parser rejects the file or reads another org
       const n = clean(name) || 'x'
       const s = clean(title) || 'x'
       const readings = readWithEveryParser(buildIcs(snapshot({ organizer: { name: n, email: 'bob@example.com' }, title: s }), 'request', meeting))
-      for (const reading of Object.values(readings)) {
+      for (const [parser, reading] of Object.entries(readings)) {
         if (!reading.ok) return false
         const [event] = reading.calendar.events
-        if (event?.organizer?.address !== 'mailto:bob@example.com' || event.summary !== s) return false
+        if (event?.organizer?.address !== 'mailto:bob@example.com') return false
+        // python-icalendar 4.0.3 (Debian 12) unescapes an escaped backslash before a quote wrongly (\\" → \"): the
+        // file is RFC 5545's TEXT (ical.js and vobject read it back exactly), so its summary is compared without them.
+        const title = parser === 'icalendar' && s.includes('\\') ? null : s
+        if (title !== null && event.summary !== title) return false
       }
-      return readings['ical.js'].ok && readings['ical.js'].calendar.events[0]?.organizer?.cn === n
+      // A backslash in a name becomes a slash (src/mail/icalendar.ts says why).
+      return readings['ical.js'].ok && readings['ical.js'].calendar.events[0]?.organizer?.cn === n.replace(/\\/g, '/')
     }),
-    { numRuns: 60 },
+    // A fixed seed: the same 120 cases on every run (CI must not pass or fail by chance); change it to explore more.
+    { numRuns: 120, seed: 20261204 },
   )
 })
 
@@ -98,4 +104,21 @@ t.test('a cancellation: METHOD:CANCEL, STATUS:CANCELLED, the same UID', async (t
     t.equal(reading.calendar.method, 'CANCEL', parser)
     t.match(reading.calendar.events[0], { uid: snapshot().uid, sequence: 3, status: 'CANCELLED', start: '2030-03-04T09:00:00.000Z' }, parser)
   }
+})
+
+t.test('a meeting over midnight names both days; one day names it once (24-hour clock in both languages)', async (t) => {
+  const { friendlyWhen } = await import('../../src/mail/invitation.js')
+  t.equal(
+    friendlyWhen({ startsAt: '2030-03-09T19:00:00.000Z', endsAt: '2030-03-10T03:00:00.000Z', timeZone: 'Europe/Amsterdam', language: 'en' }),
+    'Saturday, 9 March 2030, 20:00 – Sunday, 10 March 2030, 04:00 (Europe/Amsterdam)',
+  )
+  t.equal(friendlyWhen({ startsAt: '2030-03-09T13:00:00.000Z', endsAt: '2030-03-09T14:00:00.000Z', timeZone: 'Europe/Amsterdam', language: 'nl' }), 'zaterdag 9 maart 2030, 14:00 – 15:00 (Europe/Amsterdam)')
+})
+
+t.test('a wall time that occurs twice (clocks going back) means its first occurrence; a skipped one is refused', async (t) => {
+  const { zonedToUtc } = await import('../../src/follow-ups/time.js')
+  t.equal(zonedToUtc('2030-10-27T02:30', 'Europe/Amsterdam')?.toISOString(), '2030-10-27T00:30:00.000Z', 'CEST, the first 02:30')
+  t.equal(zonedToUtc('2030-11-03T01:30', 'America/New_York')?.toISOString(), '2030-11-03T05:30:00.000Z', 'EDT, the first 01:30')
+  t.equal(zonedToUtc('2030-03-31T02:30', 'Europe/Amsterdam'), null, 'skipped when clocks go forward')
+  t.equal(zonedToUtc('2030-06-01T09:00', 'Europe/Amsterdam')?.toISOString(), '2030-06-01T07:00:00.000Z')
 })
