@@ -396,7 +396,7 @@ export const en = {
   'invite.addToCalendar': 'Add to my calendar (.ics)',
   'invite.addToCalendarHint': 'Your own copy: calendars add it as your event, not as an invitation from yourself.',
   'invite.organizerKept': 'Invitations for this follow-up keep coming from {email}, the address they were first sent with: calendars refuse updates from another organizer.',
-  'followUps.deleteDownloaded': 'You downloaded this invitation. Whoever imported it can remove the event with the cancellation file.',
+  'followUps.deleteDownloaded': 'If the invitation file (.ics) was imported into a calendar or sent by hand, the cancellation file removes the event there.',
   'followUps.downloadCancellation': 'Download the cancellation (.ics)',
   'invite.deliveries': "Email invitations",
   'invite.state.waiting': "waiting for the video link",

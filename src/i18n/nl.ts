@@ -397,7 +397,7 @@ export const nl: Record<MessageKey, string> = {
   'invite.addToCalendar': 'Aan mijn agenda toevoegen (.ics)',
   'invite.addToCalendarHint': "Uw eigen exemplaar: agenda's zetten het als uw afspraak, niet als uitnodiging van uzelf.",
   'invite.organizerKept': "Uitnodigingen voor deze vervolgactie blijven van {email} komen, het adres waarmee ze voor het eerst zijn verstuurd: agenda's weigeren updates van een andere organisator.",
-  'followUps.deleteDownloaded': 'U hebt deze uitnodiging gedownload. Wie hem heeft geïmporteerd, kan de afspraak verwijderen met het annuleringsbestand.',
+  'followUps.deleteDownloaded': 'Is het uitnodigingsbestand (.ics) in een agenda geïmporteerd of met de hand verstuurd, dan verwijdert het annuleringsbestand de afspraak daar.',
   'followUps.downloadCancellation': 'Annulering downloaden (.ics)',
   'invite.deliveries': "E-mailuitnodigingen",
   'invite.state.waiting': "wacht op de videolink",

@@ -141,18 +141,13 @@ export default async function followUpRoutes(app: FastifyInstance) {
       .send(ics)
   }
 
-  // Always available: the user can send it from their own mail program. Remembered, so deleting the follow-up
-  // later offers the cancellation for whoever imported it.
-  app.get<{ Params: { id: string } }>('/:id/invite.ics', async (request, reply) => {
-    const followUp = own(request)
-    followUps.markDownloaded(followUp.id)
-    return icsFile(reply, currentUser(request), followUp, 'request')
-  })
+  // Always available: the user can send it from their own mail program.
+  app.get<{ Params: { id: string } }>('/:id/invite.ics', async (request, reply) => icsFile(reply, currentUser(request), own(request), 'request'))
 
   // The organizer's own copy: calendars import it as the organizer's event, not as an invitation from themselves.
   app.get<{ Params: { id: string } }>('/:id/event.ics', async (request, reply) => icsFile(reply, currentUser(request), own(request), 'publish'))
 
-  // Offered before deleting a follow-up whose invitation was downloaded: it removes the event from those calendars.
+  // Offered before deleting a follow-up: it removes the event from calendars that imported the downloaded file.
   app.get<{ Params: { id: string } }>('/:id/cancel.ics', async (request, reply) => icsFile(reply, currentUser(request), own(request), 'cancel', ' (cancelled)'))
 
   app.post<{ Params: { id: string; outboxId: string } }>('/:id/deliveries/:outboxId/retry', async (request, reply) => {

@@ -175,7 +175,7 @@ t.test('the download and the mail agree: one UID, the current SEQUENCE, whicheve
     if (reading.ok) t.match(reading.calendar.events[0], { uid: mailed.event.uid, sequence: 1, start: '2030-05-08T13:00:00.000Z' }, `${parser}: the download after a reschedule has the new time and SEQUENCE`)
   }
 
-  // Downloaded once: the delete page offers the cancellation file for whoever imported it.
+  // The delete page offers the cancellation file, for calendars that imported the downloaded invitation.
   const confirm = await i.bob.get(`${url}/delete`)
   t.match(confirm.body, `${url}/cancel.ics`)
   const cancel = readWithEveryParser((await i.bob.get(`${url}/cancel.ics`)).body)

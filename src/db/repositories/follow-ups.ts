@@ -28,8 +28,6 @@ export interface FollowUp extends Appointment {
   icalOrganizer: { name: string; email: string } | null
   /** Location holds the join link we put there (ours to replace or clear), not words the user typed. */
   locationIsLink: boolean
-  /** The invitation was downloaded (.ics): deleting offers the cancellation file. */
-  icalDownloaded: boolean
   meeting: Meeting | null
 }
 
@@ -58,7 +56,6 @@ interface FollowUpRow {
   ical_sequence: number
   ical_organizer: string | null
   location_is_link: number
-  ical_downloaded: number
 }
 
 interface ListRow {
@@ -84,7 +81,7 @@ export interface ListItem {
 }
 
 const SELECT_FOLLOW_UP = `SELECT f.id, f.user_id, f.type_id, t.name AS type_name, f.title, f.starts_at, f.ends_at, f.time_zone,
-  f.location, f.description, f.video, f.version, f.deleted_at, f.ical_uid, f.ical_sequence, f.ical_organizer, f.location_is_link, f.ical_downloaded
+  f.location, f.description, f.video, f.version, f.deleted_at, f.ical_uid, f.ical_sequence, f.ical_organizer, f.location_is_link
   FROM follow_ups f LEFT JOIN follow_up_types t ON t.id = f.type_id`
 
 /**
@@ -127,7 +124,7 @@ export function createFollowUpRepository(db: Db, now: () => number = Date.now) {
   const placeLink = db.prepare("UPDATE follow_ups SET location = ?, location_is_link = 1 WHERE id = ? AND (location = '' OR location_is_link = 1)")
   const bumpSequence = db.prepare('UPDATE follow_ups SET ical_sequence = ical_sequence + 1 WHERE id = ?')
   const keepOrganizer = db.prepare('UPDATE follow_ups SET ical_organizer = COALESCE(ical_organizer, ?) WHERE id = ?')
-  const markDownloaded = db.prepare('UPDATE follow_ups SET ical_downloaded = 1 WHERE id = ? AND ical_downloaded = 0')
+
   const clearAttendees = db.prepare('DELETE FROM attendees WHERE follow_up_id = ?')
   const addAttendee = db.prepare('INSERT OR IGNORE INTO attendees (follow_up_id, email, invite, invited) VALUES (?, ?, ?, ?)')
   const markInvited = db.prepare('UPDATE attendees SET invited = 1 WHERE follow_up_id = ? AND email = ?')
@@ -158,7 +155,6 @@ export function createFollowUpRepository(db: Db, now: () => number = Date.now) {
       icalSequence: row.ical_sequence,
       icalOrganizer: row.ical_organizer ? (JSON.parse(row.ical_organizer) as { name: string; email: string }) : null,
       locationIsLink: row.location_is_link === 1,
-      icalDownloaded: row.ical_downloaded === 1,
       meeting: meeting ? toMeeting(meeting) : null,
     }
   }
@@ -209,9 +205,6 @@ export function createFollowUpRepository(db: Db, now: () => number = Date.now) {
     /** The organizer of the first invitation sent stays the organizer of every later one. */
     keepOrganizer(id: number, organizer: { name: string; email: string }): void {
       keepOrganizer.run(JSON.stringify(organizer), id)
-    },
-    markDownloaded(id: number): void {
-      markDownloaded.run(id)
     },
     attendees,
     /** Replaces the attendee list, keeping who was already invited; `uninvited` ones get no invitation. */
