@@ -58,9 +58,20 @@ type HeldSignIn = ConnectInput
 
 /** Scopes compared as sets; Zoom lists granular scopes, Google full URLs. */
 export function missingScopes(required: string[], granted: string | null): string[] {
+  // RFC 6749 §5.1 and Microsoft: `scope` may be left out when the grant is what was asked for.
   if (granted === null) return []
-  const have = new Set(granted.split(/[\s,]+/).filter(Boolean))
-  return required.filter((scope) => !have.has(scope))
+  const have = new Set(granted.split(/[\s,]+/).filter(Boolean).map(scopeName))
+  return required.filter((scope) => !have.has(scopeName(scope)))
+}
+
+/**
+ * A scope as providers mean it: without case (Microsoft answers "onlinemeetings.readwrite" as readily as
+ * "OnlineMeetings.ReadWrite"), and a resource-prefixed name ("https://graph.microsoft.com/User.Read") as the
+ * name itself. Scopes that are whole URLs (Google's https://www.googleapis.com/auth/…) stay whole.
+ */
+export function scopeName(scope: string): string {
+  const prefixed = /^https:\/\/[^/]+\/([^/]+)$/i.exec(scope)
+  return (prefixed ? prefixed[1]! : scope).toLowerCase()
 }
 
 export function createAuthorization(deps: AuthorizationDeps) {

@@ -104,8 +104,9 @@ function toOAuthError(error: unknown, who: Who, timeoutMs: number): OAuthError {
       body = undefined
     }
   }
-  const code = typeof body?.error === 'string' ? body.error : undefined
-  const description = typeof body?.error_description === 'string' ? body.error_description.slice(0, 300) : undefined
+  const answer = tokenErrorOf(body)
+  const code = answer.code
+  const description = answer.description?.slice(0, 300)
   const details = { ...(status !== undefined && { status }), ...(code && { error: code }), ...(description && { description }) }
   // Said as "the provider refused …" (no name), as they always were.
   if (code === 'invalid_grant') return new OAuthError('invalid_grant', { code: 'grant_refused', errorCode: code, ...(description && { description }) }, details, cause)
@@ -118,6 +119,26 @@ function toOAuthError(error: unknown, who: Who, timeoutMs: number): OAuthError {
   if (status === 408) return new OAuthError('unavailable', said('try_later'), details, cause)
   if (!status || status >= 500) return new OAuthError('unavailable', said('server_error'), details, cause)
   return new OAuthError('refused', said('token_refused'), details, cause)
+}
+
+/**
+ * The OAuth error code and description of a token endpoint's error body: RFC 6749's {error, error_description},
+ * or Webex's envelope {message, errors: [{description}], trackingId}, which has no `error` field: its message quotes
+ * the identity broker's answer ("… error = 'invalid_grant', description = 'The refresh token provided is expired,
+ * revoked, malformed, or invalid.')"). Read as a plain refusal, a dead Webex grant left the connection "connected"
+ * and marked each meeting failed; read here, it asks for a new sign-in like any other provider's.
+ */
+export function tokenErrorOf(body: Record<string, unknown> | undefined): { code?: string; description?: string } {
+  if (!body) return {}
+  if (typeof body.error === 'string') return { code: body.error, ...(typeof body.error_description === 'string' && { description: body.error_description }) }
+  const errors = Array.isArray(body.errors) ? body.errors.map((e) => (e && typeof e === 'object' ? (e as Record<string, unknown>).description : undefined)) : []
+  const text = [body.message, ...errors].filter((part): part is string => typeof part === 'string').join(' ')
+  const code = /\berror\s*=\s*'([a-z_]+)'/i.exec(text)?.[1]
+  const description = /\bdescription\s*=\s*'([^']*)'/i.exec(text)?.[1]
+  if (code) return { code, ...(description && { description }) }
+  // Webex's words without the broker's code: a refresh token it no longer takes is a dead grant all the same.
+  if (/refresh token/i.test(text) && /expired|revoked|invalid/i.test(text)) return { code: 'invalid_grant', description: text }
+  return {}
 }
 
 /** The provider as reasons name it: { provider: 'Zoom' }, or nothing ("the provider"). */

@@ -14,6 +14,8 @@ import { Vault } from '../../src/security/vault.js'
 import type { Knobs, ProviderFake } from '../fakes/common.js'
 import { startGoogleFake } from '../fakes/google.js'
 import { startZoomFake } from '../fakes/zoom.js'
+import { startWebexFake } from '../fakes/webex.js'
+import { webexProvider } from '../../src/providers/webex/adapter.js'
 import { tempDir } from '../helpers/app.js'
 import { connect, REDIRECT_URI, rejectsWith } from '../providers/helpers.js'
 
@@ -45,11 +47,11 @@ interface World {
   expire(): void
 }
 
-async function world(t: Test, provider: 'zoom' | 'google', knobs: Partial<Knobs> = {}): Promise<World> {
-  const fake = provider === 'zoom' ? await startZoomFake({ knobs }) : await startGoogleFake({ knobs })
+async function world(t: Test, provider: 'zoom' | 'google' | 'webex', knobs: Partial<Knobs> = {}): Promise<World> {
+  const fake = provider === 'zoom' ? await startZoomFake({ knobs }) : provider === 'google' ? await startGoogleFake({ knobs }) : await startWebexFake({ knobs })
   t.teardown(() => fake.close())
-  const adapter = provider === 'zoom' ? zoomProvider : googleMeetProvider
-  const tokenPath = provider === 'zoom' ? '/oauth/token' : '/token'
+  const adapter = provider === 'zoom' ? zoomProvider : provider === 'google' ? googleMeetProvider : webexProvider
+  const tokenPath = provider === 'zoom' ? '/oauth/token' : provider === 'google' ? '/token' : '/v1/access_token'
   const file = path.join(tempDir(t), 'app.db')
   const key = crypto.randomBytes(32)
   const clock = { offset: 0, now: () => Date.now() + clock.offset }
@@ -68,7 +70,7 @@ async function world(t: Test, provider: 'zoom' | 'google', knobs: Partial<Knobs>
   const r = c.tokenResponse
   t.type(r.refresh_token, 'string', 'the sign-in handed out a refresh token')
   // Stored as already expired, so the first accessToken() must refresh.
-  const initial: TokenSet = { accessToken: String(r.access_token), refreshToken: String(r.refresh_token), expiresAt: clock.now() - 1000, scope: String(r.scope) }
+  const initial: TokenSet = { accessToken: String(r.access_token), refreshToken: String(r.refresh_token), expiresAt: clock.now() - 1000, scope: typeof r.scope === 'string' ? r.scope : null }
   fake.expireAccessTokensNow()
   const { id } = repo.connect({ userId, provider: adapter.id, accountId: 'acc-1', accountName: 'Ann', accountEmail: 'ann@example.com', grantedScope: initial.scope ?? '', tokens: initial })
 
@@ -262,6 +264,21 @@ t.test('invalid_grant: needs_reconnect and reauth; a later connect clears it', a
   const refreshed = await p.manager.refreshAfterRejection(w.id, fresh.accessToken)
   t.not(refreshed, fresh.accessToken)
   t.ok(await works(w, refreshed))
+})
+
+t.test("Webex: an expired or revoked refresh token, in Webex's own error shape, asks for reconnection", async (t) => {
+  // Webex answers {message, errors, trackingId} (no RFC 6749 `error`): it was read as a plain refusal, each meeting
+  // was marked failed, and the connection stayed "connected".
+  for (const [how, knobs] of [['revoked', {}], ['expired', { tokenError: 'invalid_grant' as const }]] as const) {
+    await t.test(how, async (t) => {
+      const w = await world(t, 'webex')
+      const p = await w.proc()
+      if (how === 'revoked') w.fake.revokeAll()
+      else Object.assign(w.fake.knobs, knobs)
+      await rejectsWith(t, p.manager.accessToken(w.id), 'reauth', 'a dead grant means: sign in again')
+      t.match(w.row(), { status: 'needs_reconnect', status_reason: 'invalid_grant' })
+    })
+  }
 })
 
 t.test('invalid_grant after a peer refreshed: the peer stored tokens are used', async (t) => {

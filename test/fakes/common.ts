@@ -43,6 +43,12 @@ export interface Knobs {
   dropScope: string | null
   /** Redirect back without `state` (a broken or hostile provider). */
   omitState: boolean
+  /**
+   * Microsoft: how the token response writes `scope`, in the forms Microsoft documents ("optional", names in other
+   * case, or resource-prefixed as https://graph.microsoft.com/OnlineMeetings.ReadWrite): 'short' (default),
+   * 'resource', 'lowercase', or 'omitted'.
+   */
+  tokenScopeForm: 'short' | 'resource' | 'lowercase' | 'omitted'
   /** Microsoft: the person signs in with a personal Microsoft account (MSA). See microsoft.ts. */
   personalAccount: boolean
   // --- token endpoint ---
@@ -94,6 +100,7 @@ export function defaultKnobs(): Knobs {
   return {
     deny: false,
     dropScope: null,
+    tokenScopeForm: 'short',
     omitState: false,
     personalAccount: false,
     tokenError: null,

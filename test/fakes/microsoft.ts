@@ -223,9 +223,13 @@ export async function startMicrosoftFake(options?: Partial<FakeOptions>): Promis
   // ---- token ----------------------------------------------------------------------------------------
   function tokenResponse(grant: Grant, refreshToken: string | null) {
     const at = ctx.store.mintAccess(grant, ctx.opts.accessTokenTtlSeconds)
+    const granted = grant.scope.filter((s) => s !== 'offline_access')
+    const form = ctx.knobs.tokenScopeForm
+    const oidc = new Set(['openid', 'profile', 'email'])
+    const written = form === 'lowercase' ? granted.map((s) => s.toLowerCase()) : form === 'resource' ? granted.map((s) => (oidc.has(s) ? s : `https://graph.microsoft.com/${s}`)) : granted
     const body: Record<string, unknown> = {
       token_type: 'Bearer',
-      scope: grant.scope.filter((s) => s !== 'offline_access').join(' '),
+      ...(form !== 'omitted' && { scope: written.join(' ') }),
       expires_in: ctx.opts.accessTokenTtlSeconds,
       ext_expires_in: ctx.opts.accessTokenTtlSeconds,
       access_token: at.token,

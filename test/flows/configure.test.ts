@@ -182,6 +182,35 @@ t.test('state: single use, bound to the session, the provider and ten minutes', 
   t.equal(app.db.prepare('SELECT COUNT(*) FROM organization_provider').pluck().get(), 0)
 })
 
+t.test("Teams: the granted scope in each form Microsoft documents is read as Microsoft means it", async (t) => {
+  // Microsoft documents the token response's scope as optional, and returns names in other case or prefixed with
+  // the resource (https://graph.microsoft.com/OnlineMeetings.ReadWrite): an exact comparison refused good grants.
+  for (const form of ['short', 'lowercase', 'resource', 'omitted'] as const) {
+    await t.test(form, async (t) => {
+      const fake = await startMicrosoftFake()
+      t.teardown(() => fake.close())
+      const app = await testApp(t, fake.env)
+      const admin = await setUpAdmin(app)
+      fake.knobs.tokenScopeForm = form
+      const { callback } = await startAtProvider(admin, 'teams')
+      await admin.get(callback!)
+      t.match((await admin.get(CONFIGURE)).body, String(fake.user.mail), 'connected')
+      t.equal(app.db.prepare('SELECT COUNT(*) FROM organization_provider').pluck().get(), 1)
+    })
+  }
+  await t.test('a scope the grant lacks is still missing, whatever the form', async (t) => {
+    const fake = await startMicrosoftFake()
+    t.teardown(() => fake.close())
+    const app = await testApp(t, fake.env)
+    const admin = await setUpAdmin(app)
+    Object.assign(fake.knobs, { tokenScopeForm: 'resource', dropScope: 'OnlineMeetings.ReadWrite' })
+    const { callback } = await startAtProvider(admin, 'teams')
+    await admin.get(callback!)
+    t.match((await admin.get(CONFIGURE)).body, /missing: OnlineMeetings\.ReadWrite/)
+    t.equal(app.db.prepare('SELECT COUNT(*) FROM organization_provider').pluck().get(), 0)
+  })
+})
+
 t.test('Teams refuses personal Microsoft accounts and needs its tenant', async (t) => {
   const fake = await startMicrosoftFake({ tenant: 'common' })
   t.teardown(() => fake.close())
