@@ -267,6 +267,7 @@ export const en = {
   'reason.renew_slow': "renewing the sign-in took too long",
   'reason.not_set_up': "the app is not set up for this provider yet: an administrator must enter its client credentials",
   'reason.incomplete_answer': "{provider} sent an incomplete answer",
+  'reason.too_long': "{provider} takes no meetings longer than 23 hours and 59 minutes: shorten the follow-up, or turn its video meeting off",
   'reason.event_deleted': "the calendar event was deleted",
   'reason.conference_failed': "{provider} could not create the video conference",
   'reason.conference_pending': "{provider} is still preparing the video conference",

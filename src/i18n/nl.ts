@@ -268,6 +268,7 @@ export const nl: Record<MessageKey, string> = {
   'reason.renew_slow': "het vernieuwen van de aanmelding duurde te lang",
   'reason.not_set_up': "de app is nog niet ingesteld voor deze serviceleverancier: een beheerder moet de clientgegevens invoeren",
   'reason.incomplete_answer': "{provider} stuurde een onvolledig antwoord",
+  'reason.too_long': "{provider} neemt geen vergaderingen langer dan 23 uur en 59 minuten: maak de vervolgactie korter of zet de videovergadering uit",
   'reason.event_deleted': "de agenda-afspraak is verwijderd",
   'reason.conference_failed': "{provider} kon de videoconferentie niet maken",
   'reason.conference_pending': "{provider} bereidt de videoconferentie nog voor",

@@ -91,7 +91,8 @@ export async function providerFetch(url: string, init: RequestInit, options: Htt
   const page = unreadable && /html/i.test(type) ? said('error_page') : undefined
   if (res.status === 401) throw new ProviderError('reauth', page ?? said('reauth'), details)
   if (res.status === 404 || res.status === 410) throw new ProviderError('not_found', page ?? said('not_found'), details)
-  if (res.status === 408 || res.status === 425 || res.status === 429 || res.status >= 500) {
+  // 423 Locked (Webex: the meeting is being changed elsewhere) passes like the others, after its Retry-After.
+  if (res.status === 408 || res.status === 423 || res.status === 425 || res.status === 429 || res.status >= 500) {
     const reason = page ?? said(res.status === 429 ? 'too_many_requests' : res.status >= 500 ? 'server_error' : 'try_later')
     throw new ProviderError('retry', reason, { ...details, retryAfterMs: retryAfterMs(res.headers.get('retry-after')) })
   }

@@ -46,6 +46,7 @@ export const REASON_CODES = [
   'not_set_up',
   // Adapters and the meeting sync.
   'incomplete_answer',
+  'too_long',
   'event_deleted',
   'conference_failed',
   'conference_pending',

@@ -72,7 +72,7 @@ export interface Knobs {
   // --- meeting API (not the identity endpoint) ---
   /** Every meeting-API call answers this status (429, 503, 500; Google also 403 rateLimitExceeded). */
   apiStatus: number | null
-  /** Retry-After header (seconds) sent with apiStatus 429/503; null = no header. */
+  /** Retry-After header (seconds) sent with apiStatus 429/503/423; null = no header. */
   retryAfterSeconds: number | null
   /** Delay every meeting-API answer. */
   apiDelayMs: number
@@ -815,7 +815,8 @@ export async function apiFaults(ctx: FakeContext, req: FastifyRequest, reply: Fa
   }
   const status = k.apiStatus ?? 500
   reply.code(status)
-  if ((status === 429 || status === 503) && k.retryAfterSeconds !== null) reply.header('retry-after', String(k.retryAfterSeconds))
+  // Webex answers 423 Locked with Retry-After too ("the resource is being processed"; Webex API errors).
+  if ((status === 429 || status === 503 || status === 423) && k.retryAfterSeconds !== null) reply.header('retry-after', String(k.retryAfterSeconds))
   reply.send(bodies.status(status))
   return true
 }

@@ -29,8 +29,9 @@
  *     200 with status "cancelled" (google-api-java-client #1535).
  * Assumptions:
  *   - Google accepts code_challenge_method=plain; this fake requires S256.
- *   - A reused requestId on a NEW event: the docs say the request "is ignored"; here (per the brief) the
- *     new event gets the existing conference (same conferenceId / hangoutLink).
+ *   - A reused requestId on a NEW event: "If an ID provided is the same as for the previous request, the request
+ *     is ignored" (CreateConferenceRequest): the new event gets no conference at all (no conferenceData), so no
+ *     Meet link. (An earlier version of this fake handed it the old conference; the docs say otherwise.)
  *   - Exact texts of code-exchange errors ("Bad Request", "Invalid code verifier.",
  *     redirect_uri_mismatch), the userinfo 401 body, and the Calendar 401 texts.
  *   - Token-response scope expands email/profile to the userinfo.* URLs (commonly observed).
@@ -372,9 +373,10 @@ export async function startGoogleFake(options?: Partial<FakeOptions>): Promise<P
   /** Start conference creation for an event; pendingPolls decides how long it stays pending. */
   function startConference(ev: Record<string, any>, createRequest: Record<string, any>) {
     const requestId = String(createRequest.requestId ?? '')
-    const existing = conferencesByRequest.get(requestId)
-    if (existing) {
-      attachConference(ev, existing)
+    if (conferencesByRequest.has(requestId) || [...pending.values()].some((p) => p.requestId === requestId)) {
+      // Seen before: the request is ignored.
+      delete ev.conferenceData
+      delete ev.hangoutLink
       return
     }
     const outcome = ctx.knobs.conferenceFailure ? 'failure' : 'success'

@@ -78,6 +78,23 @@ t.test('create, update, delete', async (t) => {
   await rejectsWith(t, meetings.refresh!(api, ref), 'not_found', 'refreshing a deleted event')
 })
 
+t.test('the event deleted after a create: a second create makes a new event with a new conference request', async (t) => {
+  // The first event keeps its id (derived from the request id) after it is deleted, so inserting it again answers
+  // 409; a new event with the same conference request id would be ignored by Google: no Meet link.
+  const c = await connect(fake, googleMeetProvider)
+  const api = c.api()
+  const input = futureMeeting()
+  const first = await meetings.create(api, input, {})
+  await meetings.delete(api, first)
+  const second = await meetings.create(api, input, {})
+  t.not(second.externalId, first.externalId, 'a new event')
+  t.match(second.joinUrl, /^https:\/\/meet\.google\.com\//, 'with a Meet link of its own')
+  t.not(second.joinUrl, first.joinUrl)
+  const inserts = fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/calendars/primary/events'))
+  const requestIds = inserts.map((r) => (r.body as { conferenceData?: { createRequest?: { requestId?: string } } }).conferenceData?.createRequest?.requestId)
+  t.equal(new Set(requestIds.slice(-2)).size, 2, 'the retry asked for the conference with a request id Google has not seen')
+})
+
 t.test('a pending conference: create polls, then refresh finishes it', async (t) => {
   const c = await connect(fake, googleMeetProvider)
   const api = c.api()

@@ -112,6 +112,33 @@ t.test('errors are classified', async (t) => {
   await rejectsWith(t, webexProvider.meetings.create(c.api(), futureMeeting({ daysAhead: -1 }), settings), 'fail', 'a meeting in the past')
 })
 
+const utcEnd = (m: { end: Date }) => m.end.toISOString().replace(/\.\d{3}Z$/, 'Z')
+
+t.test('423 Locked with Retry-After is temporary: retried after the time Webex asks', async (t) => {
+  const c = await connect(fake, webexProvider)
+  fake.reset()
+  Object.assign(fake.knobs, { apiStatus: 423, retryAfterSeconds: 7 })
+  const error = await rejectsWith(t, webexProvider.meetings.create(c.api(), futureMeeting(), settings), 'retry', 'not a permanent failure')
+  t.equal(error.details.retryAfterMs, 7000)
+  fake.reset()
+})
+
+t.test('a meeting over 23 hours 59 minutes is refused before the call, with words the user can act on', async (t) => {
+  const c = await connect(fake, webexProvider)
+  fake.reset()
+  const long = futureMeeting({ minutes: 24 * 60 })
+  const posts = () => fake.requests.filter((r) => r.path.endsWith('/meetings') && r.method === 'POST').length
+  const before = posts()
+  const error = await rejectsWith(t, webexProvider.meetings.create(c.api(), long, settings), 'fail', 'create')
+  t.match(error.reason, { code: 'too_long', provider: 'Webex' })
+  t.match(error.message, /longer than 23 hours and 59 minutes/)
+  const ref = await webexProvider.meetings.create(c.api(), futureMeeting({ minutes: 23 * 60 + 59 }), settings)
+  t.ok(ref.externalId, '23 h 59 min is fine')
+  await rejectsWith(t, webexProvider.meetings.update(c.api(), ref, long, settings), 'fail', 'update')
+  t.equal(posts() - before, 1, 'only the 23 h 59 min one reached Webex')
+  t.notOk(fake.requests.some((r) => r.method === 'PUT' && r.path.endsWith(ref.externalId) && String((r.body as { end?: string }).end) === utcEnd(long)), 'nor the long update')
+})
+
 t.test('a grant without meeting:schedules_write explains itself', async (t) => {
   fake.knobs.dropScope = 'meeting:schedules_write'
   const c = await connect(fake, webexProvider)

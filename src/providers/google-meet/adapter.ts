@@ -18,7 +18,7 @@
  *   - A refresh token comes only with access_type=offline and, after the first consent, only with
  *     prompt=consent. Apps left in "Testing" get refresh tokens that die after 7 days.
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { ProviderError, type ApiClient, type DialIn, type MeetingInput, type MeetingRef, type ProviderAdapter } from '../contract.js'
 import { arr, bodyOf, call, deleteIgnoringGone, obj, sleep, str } from '../settings-helpers.js'
 import { googleMeetSettings } from './settings.js'
@@ -157,11 +157,14 @@ export function createGoogleMeetProvider(options: GoogleMeetOptions = {}): Provi
           if (!(error instanceof ProviderError) || error.details.status !== 409) throw error
           // An earlier create with this request id made the event: that one is the meeting, brought up to date.
           // Deleted since (a failed conference, or the user removed it), its id stays taken: then a new event
-          // with an id of Google's.
+          // with an id of Google's, and a new conference request id: Google ignores a request id it has seen
+          // ("If an ID provided is the same as for the previous request, the request is ignored"), which would
+          // leave the new event without a Meet link.
           const earlier = await eventOfRequest(api, input.requestId)
+          const again = { ...body, conferenceData: { createRequest: { requestId: `${input.requestId}.${randomUUID()}`, conferenceSolutionKey: { type: 'hangoutsMeet' } } } }
           const res = earlier
             ? await call(() => api.request('PATCH', eventPath(earlier.externalId), eventBody(input), WRITE_QUERY), refine)
-            : await call(() => api.request('POST', EVENTS, body, WRITE_QUERY), refine)
+            : await call(() => api.request('POST', EVENTS, again, WRITE_QUERY), refine)
           state = conferenceOf(bodyOf(res, 'event'), earlier?.externalId)
         }
         for (let i = 0; i < polls && state.status === 'pending'; i++) {

@@ -112,6 +112,14 @@ async function searchWindow(api: ApiClient, requestId: string, from: number, to:
   return null
 }
 
+/** Webex's longest meeting (Create a Meeting: `end` at most 23 hours 59 minutes after `start`). */
+export const WEBEX_MAX_DURATION_MS = (23 * 60 + 59) * 60_000
+
+/** Refused before the call, in words the user can act on, instead of Webex's 400 after it. */
+function withinWebexLimit(input: MeetingInput): void {
+  if (input.end.getTime() - input.start.getTime() > WEBEX_MAX_DURATION_MS) throw new ProviderError('fail', { code: 'too_long', provider: 'Webex' })
+}
+
 export const webexProvider: ProviderAdapter & { id: 'webex' } = {
   id: 'webex',
   name: 'Webex',
@@ -136,11 +144,13 @@ export const webexProvider: ProviderAdapter & { id: 'webex' } = {
 
   meetings: {
     async create(api, input, settings) {
+      withinWebexLimit(input)
       const res = await call(() => api.request('POST', 'meetings', meetingBody(input, settings)), refine)
       return toRef(bodyOf(res, 'meeting'))
     },
 
     async update(api, ref, input, settings) {
+      withinWebexLimit(input)
       const res = await call(() => api.request('PUT', meetingPath(ref), meetingBody(input, settings)), refine)
       return toRef(bodyOf(res, 'meeting'), ref)
     },
