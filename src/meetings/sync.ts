@@ -155,6 +155,8 @@ export function createMeetingSync(deps: MeetingSyncDeps) {
     } else if (meeting.syncedVersion < f.version) {
       ref = await run((api) => adapter.meetings.update(api, { externalId: meeting.externalId, joinUrl: meeting.joinUrl, passcode: meeting.passcode, dialIn: meeting.dialIn }, input, settings))
       meetings.recordEvent(f.id, 'meeting.updated', adapter.name)
+      // The provider took only part of it (Webex keeps a started meeting's start): the user is told what and why.
+      if (ref.kept) meetings.recordEvent(f.id, 'meeting.kept', encodeReason(ref.kept))
     } else if (meeting.state === 'pending' && adapter.meetings.refresh) {
       ref = await run((api) => adapter.meetings.refresh!(api, { externalId: meeting.externalId, joinUrl: meeting.joinUrl, pending: true }))
     } else {

@@ -112,6 +112,8 @@ export interface MeetingRef {
   dialIn?: DialIn[]
   /** Google: the conference is still being created; poll with `refresh` until ready. */
   pending?: boolean
+  /** An update the provider could only partly take: what it kept as it was, and why (shown to the user). */
+  kept?: Reason
 }
 
 export type ProviderErrorKind =

@@ -47,6 +47,7 @@ export const REASON_CODES = [
   // Adapters and the meeting sync.
   'incomplete_answer',
   'too_long',
+  'start_kept',
   'event_deleted',
   'conference_failed',
   'conference_pending',

@@ -64,7 +64,7 @@ interface ProviderCase {
   joinUrl(m: Record<string, any>): string
   startsAt(m: Record<string, any>): number
   /** The method the adapter updates a meeting with. */
-  updateMethod: 'PATCH' | 'PUT'
+  updateMethod: 'PATCH'
   /** Rotates refresh tokens and revokes the family when a spent one is presented again (Zoom). */
   strictRotation: boolean
   /**
@@ -121,7 +121,7 @@ const PROVIDERS: ProviderCase[] = [
     title: (m) => m.title,
     joinUrl: (m) => m.webLink,
     startsAt: (m) => Date.parse(m.start),
-    updateMethod: 'PUT',
+    updateMethod: 'PATCH',
     strictRotation: false,
     apiErrorCode: { 429: '', 500: '', 503: '' },
     tokenErrorCode: '',

@@ -84,17 +84,36 @@ t.test('create, update, delete', async (t) => {
   t.equal(stored.start, noMillis(later.start))
   t.equal(stored.end, noMillis(later.end))
   t.equal(stored.enabledJoinBeforeHost, false)
-  const put = fake.requests.find((r) => r.method === 'PUT')
-  t.ok(put, 'a full replace with PUT')
-  t.match(put?.body, { title: 'Moved', password: 'Other2030y', start: noMillis(later.start), end: noMillis(later.end), timezone: 'Europe/Amsterdam' })
-  t.same(stored.integrationTags, [later.requestId], 'the full replace keeps a tag')
-  t.equal(stored.agenda, `${later.description}\n[vm:${later.requestId}]`, 'and a marker')
+  t.notOk(fake.requests.some((r) => r.method === 'PUT'), 'no PUT: Webex says it will be deprecated')
+  const patch = fake.requests.find((r) => r.method === 'PATCH')
+  t.match(patch?.body, { title: 'Moved', password: 'Other2030y', start: noMillis(later.start), end: noMillis(later.end), enabledJoinBeforeHost: false, sendEmail: false })
+  t.notOk(patch && 'timezone' in (patch.body as object), 'only what changed: the time zone did not')
+  t.same(stored.integrationTags, [later.requestId], 'the tag follows the request')
+  t.equal(stored.agenda, `${later.description}\n[vm:${later.requestId}]`, 'and the marker')
+  const unchanged = fake.requests.filter((r) => r.method === 'PATCH').length
+  await webexProvider.meetings.update(api, ref, later, { ...settings, joinBeforeHost: false, password: 'Other2030y' })
+  t.equal(fake.requests.filter((r) => r.method === 'PATCH').length, unchanged, 'nothing changed: nothing sent')
 
   await webexProvider.meetings.delete(api, ref)
   t.notOk(fake.meetings.has(ref.externalId))
   t.equal(fake.requests.at(-1)?.query.sendEmail, 'false')
   await webexProvider.meetings.delete(api, ref)
   t.pass('deleting twice is fine')
+})
+
+t.test('a meeting that has started keeps its start; the rest of the change goes through, and the answer says so', async (t) => {
+  const c = await connect(fake, webexProvider)
+  const api = c.api()
+  const start = new Date(Math.floor(Date.now() / 1000) * 1000 - 2 * 60_000)
+  const input = { ...futureMeeting(), start, end: new Date(start.getTime() + 30 * 60_000) }
+  const ref = await webexProvider.meetings.create(api, input, settings)
+  const moved = { ...input, title: 'Running late', start: new Date(start.getTime() + 3600_000), end: new Date(start.getTime() + 2 * 3600_000) }
+  const updated = await webexProvider.meetings.update(api, ref, moved, settings)
+  const stored = fake.meetings.get(ref.externalId)
+  t.equal(stored.start, noMillis(start), 'the start stays (Webex refuses a start before now)')
+  t.equal(stored.end, noMillis(moved.end), 'the end moved')
+  t.equal(stored.title, 'Running late')
+  t.match(updated.kept, { code: 'start_kept', provider: 'Webex' })
 })
 
 t.test('a meeting shorter than Webex’s 10 minutes is stretched at Webex only', async (t) => {

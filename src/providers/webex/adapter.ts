@@ -149,10 +149,31 @@ export const webexProvider: ProviderAdapter & { id: 'webex' } = {
       return toRef(bodyOf(res, 'meeting'))
     },
 
+    /**
+     * PATCH with only what changed (Webex: PUT, a full replace, "will be deprecated"), read against the meeting as
+     * Webex has it. A meeting that has started keeps its start (Webex refuses a start before now): the rest goes
+     * through, and the answer says what was kept.
+     */
     async update(api, ref, input, settings) {
       withinWebexLimit(input)
-      const res = await call(() => api.request('PUT', meetingPath(ref), meetingBody(input, settings)), refine)
-      return toRef(bodyOf(res, 'meeting'), ref)
+      const current = bodyOf(await call(() => api.request('GET', meetingPath(ref)), refine), 'meeting')
+      const wanted = meetingBody(input, settings)
+      const patch: Record<string, unknown> = {}
+      for (const key of ['title', 'agenda', 'timezone', 'enabledJoinBeforeHost'] as const) if (wanted[key] !== current[key]) patch[key] = wanted[key]
+      for (const key of ['start', 'end'] as const) if (Date.parse(wanted[key]) !== Date.parse(String(current[key]))) patch[key] = wanted[key]
+      // The stored password only when the admin set one that differs; otherwise the meeting keeps its own.
+      const password = readWebexSettings(settings).password
+      if (password && password !== current.password) patch.password = password
+      if (!arr(current.integrationTags).includes(input.requestId)) patch.integrationTags = wanted.integrationTags
+      let kept: MeetingRef['kept']
+      const started = Date.parse(String(current.start)) <= Date.now()
+      if (started && 'start' in patch) {
+        delete patch.start
+        kept = { code: 'start_kept', provider: 'Webex' }
+      }
+      if (Object.keys(patch).length === 0) return { ...toRef(current, ref), ...(kept && { kept }) }
+      const res = await call(() => api.request('PATCH', meetingPath(ref), { ...patch, sendEmail: false }), refine)
+      return { ...toRef(bodyOf(res, 'meeting'), ref), ...(kept && { kept }) }
     },
 
     async delete(api, ref) {
