@@ -422,6 +422,8 @@ export const en = {
   'invitation.join': 'Join meeting',
   'invitation.joinWith': 'Join the {provider} meeting',
   'invitation.passcode': 'Passcode',
+  'invitation.phonePasscode': 'Passcode for phones and video systems',
+  'invitation.meetingCode': 'Meeting ID',
   'invitation.dialIn': 'Dial-in',
   'invitation.pin': 'PIN',
   'invitation.organizer': 'Organizer',

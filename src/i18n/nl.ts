@@ -422,6 +422,8 @@ export const nl: Record<MessageKey, string> = {
   'invitation.join': 'Deelnemen aan vergadering',
   'invitation.joinWith': 'Deelnemen aan de {provider}-vergadering',
   'invitation.passcode': 'Toegangscode',
+  'invitation.phonePasscode': 'Toegangscode voor telefoons en videosystemen',
+  'invitation.meetingCode': 'Vergadering-ID',
   'invitation.dialIn': 'Inbellen',
   'invitation.pin': 'Pincode',
   'invitation.organizer': 'Organisator',

@@ -2,6 +2,7 @@ import { writeCalendar } from './icalendar.js'
 import type { Language } from '../i18n/languages.js'
 import { translator, type Translate } from '../i18n/index.js'
 import type { DialIn } from '../meetings/types.js'
+import type { Meeting } from '../db/repositories/meetings.js'
 import type { InvitationSnapshot } from './snapshot.js'
 
 export type { InvitationSnapshot }
@@ -9,8 +10,34 @@ export type { InvitationSnapshot }
 export interface MeetingDetails {
   joinUrl: string
   passcode?: string
+  /** Digits for phones and video systems (Zoom, Webex). */
+  phonePasscode?: string
+  /** An ID to join by, with the passcode (Teams). */
+  meetingCode?: string
   dialIn?: DialIn[]
   provider: string
+}
+
+/** What invitations and pages say about a meeting: null while it has no link (pending, failed, deleted). */
+export function meetingDetailsOf(meeting: Meeting | null | undefined, providerName: (id: string) => string): MeetingDetails | null {
+  if (!meeting || meeting.state !== 'ready' || !meeting.joinUrl) return null
+  return {
+    joinUrl: meeting.joinUrl,
+    passcode: meeting.passcode,
+    ...(meeting.phonePasscode && { phonePasscode: meeting.phonePasscode }),
+    ...(meeting.meetingCode && { meetingCode: meeting.meetingCode }),
+    dialIn: meeting.dialIn,
+    provider: providerName(meeting.provider),
+  }
+}
+
+/** The meeting's codes, as label and value, in the order people need them. */
+function codesOf(t: Translate, meeting: MeetingDetails): [string, string][] {
+  return [
+    ...(meeting.meetingCode ? [[t('invitation.meetingCode'), meeting.meetingCode] as [string, string]] : []),
+    ...(meeting.passcode ? [[t('invitation.passcode'), meeting.passcode] as [string, string]] : []),
+    ...(meeting.phonePasscode ? [[t('invitation.phonePasscode'), meeting.phonePasscode] as [string, string]] : []),
+  ]
 }
 
 
@@ -69,7 +96,7 @@ function meetingLines(language: Language, meeting: MeetingDetails | null): strin
   if (!meeting?.joinUrl) return []
   const t = translator(language)
   const lines = [`${t('invitation.joinWith', { provider: meeting.provider })}: ${meeting.joinUrl}`]
-  if (meeting.passcode) lines.push(`${t('invitation.passcode')}: ${meeting.passcode}`)
+  for (const [label, value] of codesOf(t, meeting)) lines.push(`${label}: ${value}`)
   for (const d of meeting.dialIn?.slice(0, 5) ?? []) lines.push(`${t('invitation.dialIn')}: ${dialInLine(t, d)}`)
   return lines
 }
@@ -107,7 +134,7 @@ export function buildInvitation(s: InvitationSnapshot, kind: 'request' | 'cancel
 <p>${escapeHtml(intro)}</p>
 <h1 style="font-size:20px">${escapeHtml(s.title)}</h1>
 <table>${row(t('invitation.when'), escapeHtml(when))}${where ? row(t('invitation.where'), escapeHtml(where)) : ''}${row(t('invitation.organizer'), `${escapeHtml(s.organizer.name)} &lt;${escapeHtml(s.organizer.email)}&gt;`)}${
-    kind !== 'cancel' && meeting?.passcode ? row(t('invitation.passcode'), escapeHtml(meeting.passcode)) : ''
+    kind !== 'cancel' && meeting ? codesOf(t, meeting).map(([label, value]) => row(label, escapeHtml(value))).join('') : ''
   }${kind !== 'cancel' && meeting?.dialIn?.length ? row(t('invitation.dialIn'), meeting.dialIn.slice(0, 5).map((d) => escapeHtml(dialInLine(t, d))).join('<br>')) : ''}</table>
 ${kind !== 'cancel' && meeting?.joinUrl ? `<p><a href="${escapeHtml(meeting.joinUrl)}" style="display:inline-block;padding:10px 16px;background:#1f5f8b;color:#fff;text-decoration:none;border-radius:6px">${escapeHtml(t('invitation.join'))}</a></p>` : ''}
 ${s.description ? `<p style="white-space:pre-wrap">${escapeHtml(s.description)}</p>` : ''}

@@ -3,7 +3,7 @@ import { createWorkerLoop } from '../workers/loop.js'
 import type { FollowUpRepository } from '../db/repositories/follow-ups.js'
 import type { Transact } from '../db/transaction.js'
 import type { VideoAccess as VideoService } from '../connections/video-services.js'
-import { buildInvitation, type MeetingDetails } from './invitation.js'
+import { buildInvitation, meetingDetailsOf, type MeetingDetails } from './invitation.js'
 import type { OutboxMessage, OutboxRepository } from '../db/repositories/outbox.js'
 import { encodeMailReason } from './reason.js'
 import { translator } from '../i18n/index.js'
@@ -45,9 +45,7 @@ export function createMailer(deps: MailerDeps) {
 
   function meetingFor(message: OutboxMessage): MeetingDetails | null | 'not_ready' {
     if (message.kind === 'cancel' || !message.snapshot.video || message.followUpId === null) return null
-    const meeting = deps.followUps.getAny(message.followUpId)?.meeting
-    if (!meeting || meeting.state !== 'ready' || !meeting.joinUrl) return 'not_ready'
-    return { joinUrl: meeting.joinUrl, passcode: meeting.passcode, dialIn: meeting.dialIn, provider: deps.video.adapter(meeting.provider)?.name ?? meeting.provider }
+    return meetingDetailsOf(deps.followUps.getAny(message.followUpId)?.meeting, (id) => deps.video.adapter(id)?.name ?? id) ?? 'not_ready'
   }
 
   /**

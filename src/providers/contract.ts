@@ -110,6 +110,10 @@ export interface MeetingRef {
   joinUrl: string
   passcode?: string
   dialIn?: DialIn[]
+  /** The passcode people joining by phone or from a video system type: digits only (Zoom, Webex). */
+  phonePasscode?: string
+  /** An ID to join the meeting by, with the passcode (Teams' meeting ID). */
+  meetingCode?: string
   /** Google: the conference is still being created; poll with `refresh` until ready. */
   pending?: boolean
   /** An update the provider could only partly take: what it kept as it was, and why (shown to the user). */

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { FollowUp } from '../db/repositories/follow-ups.js'
 import type { User } from '../db/repositories/users.js'
-import { buildIcs, buildInvitation } from '../mail/invitation.js'
+import { buildIcs, buildInvitation, meetingDetailsOf } from '../mail/invitation.js'
 import { NotFoundError } from '../errors.js'
 import { timeZones } from '../forms.js'
 import { formValues, readFollowUpForm, type FollowUpForm } from '../follow-ups/form.js'
@@ -25,10 +25,7 @@ export default async function followUpRoutes(app: FastifyInstance) {
   }
 
   /** The provider's name for a meeting's details, as invitations show them; null while there is no link. */
-  const meetingDetails = (f: FollowUp | undefined) => {
-    const m = f?.meeting
-    return m && m.state === 'ready' && m.joinUrl ? { joinUrl: m.joinUrl, passcode: m.passcode, dialIn: m.dialIn, provider: video.adapter(m.provider)?.name ?? m.provider } : null
-  }
+  const meetingDetails = (f: FollowUp | undefined) => meetingDetailsOf(f?.meeting, (id) => video.adapter(id)?.name ?? id)
 
   const formPage = (reply: FastifyReply, user: User, data: { followUp?: FollowUp; values: Record<string, string>; errors?: Record<string, string> }) => {
     const organization = video.organization()

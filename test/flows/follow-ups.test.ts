@@ -61,6 +61,8 @@ t.test('first use: the follow-up is saved, the user connects, the meeting is cre
   t.equal(f.location, meeting.join_url, 'the link went into the empty Location')
   t.equal(f.meeting!.passcode, meeting.password)
   t.ok(f.meeting!.dialIn.length > 0, 'dial-in numbers kept')
+  // Callers cannot type the alphanumeric passcode: Zoom's numeric pstn_password is shown beside it.
+  t.match(page.body, new RegExp(`Passcode for phones and video systems</dt><dd>${meeting.pstn_password}</dd>`))
   const list = await bob.get('/follow-ups')
   t.match(list.body, 'Quarterly review')
   t.match(list.body, 'aria-label="Video meeting"', 'video icon in the list')

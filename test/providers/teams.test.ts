@@ -107,6 +107,7 @@ t.test('create, update, delete', async (t) => {
   t.same(stored.lobbyBypassSettings, { scope: 'organizer', isDialInBypassEnabled: false })
   t.equal(ref.joinUrl, stored.joinWebUrl)
   t.equal(ref.passcode, stored.joinMeetingIdSettings.passcode)
+  t.equal(ref.meetingCode, stored.joinMeetingIdSettings.joinMeetingId, 'the meeting ID to join by, with the passcode')
   const pin = stored.audioConferencing.conferenceId
   t.same(ref.dialIn, [
     { number: '+1 323-849-4874', pin },

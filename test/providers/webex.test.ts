@@ -71,6 +71,8 @@ t.test('create, update, delete', async (t) => {
   t.equal(stored.sendEmail, false, 'Webex mails nobody: invitations are ours')
   t.equal(ref.joinUrl, stored.webLink)
   t.equal(ref.passcode, 'Renew2030x')
+  t.match(ref.phonePasscode, /^\d+$/, 'the digits phones and video systems type')
+  t.equal(ref.phonePasscode, stored.phoneAndVideoSystemPassword)
   t.same(ref.dialIn, [
     { number: '+1-415-655-0002', label: 'United States Toll', pin: stored.telephony.accessCode },
     { number: '+1-855-555-0199', label: 'United States Toll Free', pin: stored.telephony.accessCode },

@@ -118,6 +118,8 @@ t.test('create, update, delete', async (t) => {
 
   t.equal(ref.joinUrl, stored.join_url)
   t.equal(ref.passcode, 'Ab3@x_9*')
+  t.equal(ref.phonePasscode, stored.pstn_password, 'callers type the numeric pstn_password')
+  t.match(ref.phonePasscode, /^\d+$/)
   t.notOk(JSON.stringify(ref).includes('zak='), 'the host start_url is not kept')
   t.same(ref.dialIn?.[0], { number: '+1 646 558 8656', label: 'US (New York)', pin: ref.externalId })
   t.same(ref.dialIn?.[2], { number: '+49 69 7104 9922', label: 'Germany', pin: ref.externalId })

@@ -122,3 +122,16 @@ t.test('a wall time that occurs twice (clocks going back) means its first occurr
   t.equal(zonedToUtc('2030-03-31T02:30', 'Europe/Amsterdam'), null, 'skipped when clocks go forward')
   t.equal(zonedToUtc('2030-06-01T09:00', 'Europe/Amsterdam')?.toISOString(), '2030-06-01T07:00:00.000Z')
 })
+
+t.test('the invitation names every code people need: meeting ID, passcode, and the digits for phones and video systems', async (t) => {
+  const { buildInvitation } = await import('../../src/mail/invitation.js')
+  const codes = { joinUrl: 'https://zoom.example/j/1', provider: 'Zoom', passcode: 'Ab3@x_9*', phonePasscode: '482913', meetingCode: '812 3456 7890', dialIn: [{ number: '+31 20 241 0288', pin: '81234567890' }] }
+  const mail = buildInvitation(snapshot(), 'request', codes)
+  for (const part of [mail.text, mail.html]) {
+    t.match(part, /Meeting ID.{0,80}812 3456 7890/s)
+    t.match(part, /Passcode.{0,80}Ab3@x_9\*/s)
+    t.match(part, /Passcode for phones and video systems.{0,80}482913/s)
+  }
+  const [reading] = Object.values(readWithEveryParser(mail.ics))
+  t.match(reading?.ok && reading.calendar.events[0]?.description, /Passcode for phones and video systems: 482913/)
+})

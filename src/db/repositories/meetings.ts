@@ -9,6 +9,10 @@ export interface Meeting {
   externalId: string
   joinUrl: string
   passcode: string
+  /** Digits for phones and video systems, where the provider has them ('' otherwise). */
+  phonePasscode: string
+  /** An ID to join by (Teams), '' otherwise. */
+  meetingCode: string
   dialIn: DialIn[]
   state: MeetingState
   syncedVersion: number
@@ -25,6 +29,8 @@ export interface MeetingRow {
   external_id: string
   join_url: string
   passcode: string
+  phone_passcode: string
+  meeting_code: string
   dial_in: string
   state: MeetingState
   synced_version: number
@@ -42,6 +48,8 @@ export function toMeeting(row: MeetingRow): Meeting {
     externalId: row.external_id,
     joinUrl: row.join_url,
     passcode: row.passcode,
+    phonePasscode: row.phone_passcode,
+    meetingCode: row.meeting_code,
     dialIn: JSON.parse(row.dial_in) as DialIn[],
     state: row.state,
     syncedVersion: row.synced_version,
@@ -56,6 +64,8 @@ export interface ProviderMeeting {
   externalId: string
   joinUrl: string
   passcode?: string
+  phonePasscode?: string
+  meetingCode?: string
   dialIn?: DialIn[]
   /** Still being made at the provider (Google's conference): the link follows. */
   pending?: boolean
@@ -80,7 +90,8 @@ export function createMeetingRepository(db: Db) {
        last_error = CASE WHEN meetings.state IN ('deleted', 'failed') THEN '' ELSE meetings.last_error END`,
   )
   const answered = db.prepare(
-    `UPDATE meetings SET external_id = @externalId, join_url = @joinUrl, passcode = @passcode, dial_in = @dialIn,
+    `UPDATE meetings SET external_id = @externalId, join_url = @joinUrl, passcode = @passcode, phone_passcode = @phonePasscode,
+       meeting_code = @meetingCode, dial_in = @dialIn,
        state = @state, synced_version = @syncedVersion, connection_id = @connectionId, last_error = '', create_unknown = 0,
        updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
      WHERE follow_up_id = @followUpId`,
@@ -88,7 +99,7 @@ export function createMeetingRepository(db: Db) {
   const setState = db.prepare("UPDATE meetings SET state = ?, last_error = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE follow_up_id = ?")
   const setCreateUnknown = db.prepare('UPDATE meetings SET create_unknown = ?, connection_id = COALESCE(?, connection_id) WHERE follow_up_id = ?')
   const deleted = db.prepare(
-    `UPDATE meetings SET state = 'deleted', external_id = '', join_url = '', passcode = '', dial_in = '[]', last_error = '',
+    `UPDATE meetings SET state = 'deleted', external_id = '', join_url = '', passcode = '', phone_passcode = '', meeting_code = '', dial_in = '[]', last_error = '',
        synced_version = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE follow_up_id = ?`,
   )
   const insertEvent = db.prepare('INSERT INTO meeting_events (follow_up_id, event, detail) VALUES (?, ?, ?)')
@@ -110,6 +121,8 @@ export function createMeetingRepository(db: Db) {
         externalId: ref.externalId,
         joinUrl: ref.joinUrl,
         passcode: ref.passcode ?? '',
+        phonePasscode: ref.phonePasscode ?? '',
+        meetingCode: ref.meetingCode ?? '',
         dialIn: JSON.stringify(ref.dialIn ?? []),
         state: ref.pending || !ref.joinUrl ? 'pending' : 'ready',
         syncedVersion,

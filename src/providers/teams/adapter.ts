@@ -83,8 +83,11 @@ function toRef(meeting: Record<string, unknown>, fallback?: MeetingRef): Meeting
   const tollFree = arr(audio.tollFreeNumbers).map(str)
   const numbers = [...(toll.length > 0 ? toll : [str(audio.tollNumber)]), ...(tollFree.length > 0 ? tollFree : [str(audio.tollFreeNumber)])]
   const dialIn = [...new Set(numbers.filter((n): n is string => Boolean(n)))].map((number) => ({ number, ...(pin && { pin }) }))
-  const passcode = str(obj(meeting.joinMeetingIdSettings).passcode)
-  return { externalId: id, joinUrl, ...(passcode && { passcode }), ...(dialIn.length > 0 && { dialIn }) }
+  const joinById = obj(meeting.joinMeetingIdSettings)
+  const passcode = str(joinById.passcode)
+  // Teams: join by meeting ID (teams.microsoft.com/meet, or a Teams Room) with the passcode.
+  const meetingCode = str(joinById.joinMeetingId)
+  return { externalId: id, joinUrl, ...(passcode && { passcode }), ...(meetingCode && { meetingCode }), ...(dialIn.length > 0 && { dialIn }) }
 }
 
 const meetingPath = (ref: MeetingRef) => `me/onlineMeetings/${encodeURIComponent(ref.externalId)}`

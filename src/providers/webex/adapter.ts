@@ -78,7 +78,9 @@ function toRef(meeting: Record<string, unknown>, fallback?: MeetingRef): Meeting
       return { number: str(n.callInNumber) as string, ...(label && { label }), ...(pin && { pin }) }
     })
   const passcode = str(meeting.password)
-  return { externalId: id, joinUrl, ...(passcode && { passcode }), ...(dialIn.length > 0 && { dialIn }) }
+  // "Password for joining the meeting from phones and video systems" (Webex: Meeting object), digits only.
+  const phonePasscode = str(meeting.phoneAndVideoSystemPassword)
+  return { externalId: id, joinUrl, ...(passcode && { passcode }), ...(phonePasscode && phonePasscode !== passcode && { phonePasscode }), ...(dialIn.length > 0 && { dialIn }) }
 }
 
 const meetingPath = (ref: MeetingRef) => `meetings/${encodeURIComponent(ref.externalId)}`

@@ -98,7 +98,9 @@ function toRef(meeting: Record<string, unknown>, fallback?: MeetingRef): Meeting
       return { number: str(n.number) as string, ...(label && { label }), pin: id }
     })
   const passcode = str(meeting.password)
-  return { externalId: id, joinUrl, ...(passcode && { passcode }), ...(dialIn.length > 0 && { dialIn }) }
+  // Callers type the numeric pstn_password, not the alphanumeric passcode (Zoom: Meeting object).
+  const phonePasscode = str(meeting.pstn_password)
+  return { externalId: id, joinUrl, ...(passcode && { passcode }), ...(phonePasscode && phonePasscode !== passcode && { phonePasscode }), ...(dialIn.length > 0 && { dialIn }) }
 }
 
 const meetingPath = (ref: MeetingRef) => `meetings/${encodeURIComponent(ref.externalId)}`
