@@ -56,12 +56,7 @@ function newAjv(coerce: boolean): Ajv {
   for (const [name, [min, max]] of Object.entries(INT_FORMATS)) ajv.addFormat(name, { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= min && n <= max })
   // Formats the specs name without a standard meaning: accepted as they are.
   for (const name of ['double', 'float', 'uint32', 'byte', 'binary', 'password']) ajv.addFormat(name, true)
-  // OpenAPI 3.0's nullable: true (Webex) — the value may also be null.
-  ajv.addKeyword({
-    keyword: 'nullable',
-    modifying: false,
-    schemaType: 'boolean',
-  })
+  // OpenAPI 3.0's `nullable` is rewritten to a null alternative before compiling (nullableToTypes).
   return ajv
 }
 
@@ -198,10 +193,10 @@ export class Spec {
     if (!found) return [`${method} ${path}: no such operation in the spec`]
     const { op } = found
     const at = `${op.method} ${op.path} → ${status}`
-    if (!(String(status) in op.responses) && !('default' in op.responses)) {
+    if (!(String(status) in op.responses) && !(status >= 400 && "default" in op.responses)) {
       return [`${at}: status ${status} is not among the spec's answers (${Object.keys(op.responses).join(', ')})`]
     }
-    const schema = op.responses[String(status)] ?? null
+    const schema = String(status) in op.responses ? (op.responses[String(status)] ?? null) : (op.responses.default ?? null)
     if (!schema) {
       if (status >= 200 && status < 300 && body !== null && body !== undefined && body !== '') return [`${at}: the spec defines no body for this answer, one came`]
       return []

@@ -97,13 +97,34 @@ function zoom() {
   }
   const names = closure(spec.definitions, operations, P)
   const definitions = Object.fromEntries([...names].sort().map((n) => [n, rewrite(spec.definitions[n], P)]))
+  // The 2021 document types the meeting id and the user's pmi as strings; Zoom's current SDK types, generated
+  // from its current API definitions, say numbers. The newer word wins (the fields, nothing else, are replaced).
+  const rivet = source('zoom+rivet-javascript', 'zoom/rivet-javascript', 'meetings/meetings.d.ts, users/users.d.ts', 'Zoom API License and Terms of Use (LICENSE.md)')
+  const overrides = [
+    { description: /^Meeting ID, also know n? ?as meeting number$|^Meeting ID, also known? as meeting number$/, schema: { type: 'integer', format: 'int64' }, words: 'meetings/meetings.d.ts MeetingsCreateMeetingResponse / MeetingsGetMeetingResponse / MeetingsListMeetingsResponse: "id?: number;"' },
+    { description: /^Personal Meeting ID$/, schema: { type: 'integer', format: 'int64' }, words: 'users/users.d.ts UsersGetUserResponse: "pmi?: number;"' },
+  ]
+  const applied = []
+  const override = (node) => {
+    if (Array.isArray(node)) return node.map(override)
+    if (!node || typeof node !== 'object') return node
+    const o = overrides.find((x) => typeof node.description === 'string' && x.description.test(node.description) && node.type === 'string')
+    if (o) {
+      applied.push(o.words)
+      return { ...o.schema, description: node.description, 'x-override': `${o.words} (zoom/rivet-javascript ${rivet.commit})` }
+    }
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, override(v)]))
+  }
+  const ops = override(rewrite(operations, P))
+  const defs = override(definitions)
   write('zoom.json', {
     _source: source('zoom+api', 'zoom/api', 'openapi.v2.json', 'Apache-2.0 (LICENSE in the repository)', {
-      note: 'Zoom API v2 Swagger 2.0 document (last published in this repository 2021); examples dropped, only the operations listed in operations[] and the definitions they reach. Newer fields (e.g. granular scopes) are not in it; zoom/rivet-javascript was not used.',
+      note: 'Zoom API v2 Swagger 2.0 document (last published in this repository 2021); examples dropped, only the operations listed in operations[] and the definitions they reach. Where the current Zoom SDK types (zoom/rivet-javascript) type a field differently, the newer type replaces it: see _overrides and x-override.',
     }),
+    _overrides: { source: rivet, applied: [...new Set(applied)] },
     basePath: spec.basePath,
-    operations: rewrite(operations, P),
-    definitions,
+    operations: ops,
+    definitions: defs,
   })
 }
 
@@ -263,6 +284,14 @@ function graph() {
   let guard = 0
   while ([...used].some((n) => !definitions[n]) && guard++ < 1000) for (const n of [...used]) define(n)
   const meeting = { $ref: '#/definitions/onlineMeeting' }
+  // Not in CSDL: the error body every Graph call answers with (microsoft-graph-docs-contrib concepts/errors.md:
+  // "The error resource is returned whenever an error occurs"; {"error": {"code", "message", "innerError"}}).
+  definitions.odataError = {
+    type: 'object',
+    required: ['error'],
+    properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, innerError: { type: 'object' }, details: { type: 'array' } } } },
+    'x-source': 'microsoftgraph/microsoft-graph-docs-contrib concepts/errors.md (prose)',
+  }
   // OData update semantics (PATCH): any subset of the entity's properties.
   const operations = [
     { id: 'me.onlineMeetings.createOrGet', method: 'POST', path: '/me/onlineMeetings/createOrGet', parameters: [], requestBody: { required: true, schema: createOrGet }, responses: { 200: schemaOf(qualify(returnType, namespaces), false), 201: schemaOf(qualify(returnType, namespaces), false) } },
@@ -272,6 +301,7 @@ function graph() {
     { id: 'me.onlineMeetings.delete', method: 'DELETE', path: '/me/onlineMeetings/{onlineMeetingId}', parameters: [{ name: 'onlineMeetingId', in: 'path', required: true, schema: { type: 'string' } }], requestBody: null, responses: { 204: null } },
     { id: 'me.get', method: 'GET', path: '/me', parameters: [], requestBody: null, responses: { 200: { $ref: '#/definitions/user' } } },
   ]
+  for (const op of operations) op.responses.default = { $ref: '#/definitions/odataError' }
   write('microsoft-graph.json', {
     _source: source('microsoftgraph+msgraph-metadata', 'microsoftgraph/msgraph-metadata', 'clean_v10_metadata/cleanMetadata.xml', 'MIT (LICENSE in the repository)', {
       note: 'Converted from CSDL by this script: onlineMeeting, the types it reaches, the createOrGet action; user/directoryObject/entity trimmed to the properties in KEEP. Nullable="false" becomes required; other properties accept null. Operation paths and status codes follow the Graph v1.0 API reference (microsoftgraph/microsoft-graph-docs-contrib api-reference/v1.0/api/onlinemeeting-*.md, application-post-onlinemeetings.md).',
@@ -292,7 +322,7 @@ function google() {
     for (const [k, v] of Object.entries(s)) {
       if (k === 'id' && typeof v === 'string' && s.type === 'object') continue
       if (k === '$ref') o.$ref = `#/definitions/${v}`
-      else if (k === 'annotations' || k === 'description' || k === 'default' || k === 'location' || k === 'repeated' || k === 'enumDescriptions') continue
+      else if ((k === 'required' && typeof v === 'boolean') || k === 'annotations' || k === 'description' || k === 'default' || k === 'location' || k === 'repeated' || k === 'enumDescriptions') continue
       else if ((k === 'minimum' || k === 'maximum') && typeof v === 'string') o[k] = Number(v)
       else if (k === 'format' && (v === 'int32' || v === 'int64' || v === 'uint32')) o.format = v
       else o[k] = conv(v)
@@ -310,6 +340,7 @@ function google() {
       delete responses[200]
       responses[204] = null
     }
+    responses.default = { $ref: '#/definitions/ErrorResponse' }
     operations.push({
       id: m.id,
       method: m.httpMethod,
