@@ -2,7 +2,7 @@ import t from 'tap'
 import { googleMeetProvider } from '../../src/providers/google-meet/adapter.js'
 import { startGoogleFake } from '../fakes/google.js'
 import { futureMeeting } from '../providers/helpers.js'
-import { checkSession, judge, session, type Known } from './harness.js'
+import { checkErrorAnswers, checkSession, judge, session, type Known } from './harness.js'
 import { Spec } from './spec.js'
 
 const spec = new Spec('google-calendar.json')
@@ -60,4 +60,8 @@ t.test('a pending conference, then success: every answer as the spec says', asyn
   } finally {
     fake.reset()
   }
+})
+
+t.test('error answers have the Google JSON error shape', async (t) => {
+  await checkErrorAnswers(t, fake, googleMeetProvider, spec, (api) => meetings.create(api, futureMeeting(), {}), [400, 403, 404, 429, 500, 503], KNOWN)
 })

@@ -67,3 +67,45 @@ export function checkSession(t: Test, fake: ProviderFake, s: Session, spec: Spec
     judge(t, `answer ${x.status} to ${op ? `${op.op.method} ${op.op.path}` : `${x.method} ${x.url.pathname}`}`, spec.checkResponse(x.method, x.url.pathname, x.status, x.body), known)
   }
 }
+
+/**
+ * Error answers: each fault status the fakes can give (knob apiStatus), one call each; the answer's body is
+ * checked against the spec's schema for that status (or its default error schema). Statuses the spec does
+ * not list are noted, not failed: the specs list few error statuses, and the clouds send more.
+ */
+export async function checkErrorAnswers(
+  t: Test,
+  fake: ProviderFake,
+  adapter: ProviderAdapter,
+  spec: Spec,
+  call: (api: ApiClient) => Promise<unknown>,
+  statuses: number[],
+  known: Known[],
+): Promise<void> {
+  for (const status of statuses) {
+    const s = await session(fake, adapter)
+    fake.knobs.apiStatus = status
+    fake.knobs.apiFaultCount = 1
+    try {
+      await call(s.api).catch(() => undefined)
+    } finally {
+      fake.reset()
+    }
+    const x = s.exchanges.find((e) => e.status === status)
+    if (!x) {
+      t.fail(`no ${status} answer was recorded`)
+      continue
+    }
+    const found = spec.operation(x.method, x.url.pathname)
+    if (!found) {
+      judge(t, `answer ${status}`, [`${x.method} ${x.url.pathname}: no such operation in the spec`], known)
+      continue
+    }
+    const listed = String(status) in found.op.responses || 'default' in found.op.responses
+    if (!listed) {
+      t.comment(`${found.op.method} ${found.op.path}: the spec lists no ${status} answer; its body is not checked`)
+      continue
+    }
+    judge(t, `error answer ${status} to ${found.op.method} ${found.op.path}`, spec.checkResponse(x.method, x.url.pathname, x.status, x.body), known)
+  }
+}

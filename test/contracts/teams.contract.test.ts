@@ -2,7 +2,7 @@ import t from 'tap'
 import { teamsProvider } from '../../src/providers/teams/adapter.js'
 import { startMicrosoftFake } from '../fakes/microsoft.js'
 import { futureMeeting } from '../providers/helpers.js'
-import { checkSession, session, type Known } from './harness.js'
+import { checkErrorAnswers, checkSession, session, type Known } from './harness.js'
 import { Spec } from './spec.js'
 
 const spec = new Spec('microsoft-graph.json')
@@ -23,4 +23,8 @@ t.test('identity, create, update, find, delete: every request and answer as the 
   await teamsProvider.meetings.delete(s.api, ref)
   await teamsProvider.meetings.delete(s.api, ref) // gone: 404
   checkSession(t, fake, s, spec, KNOWN, 5)
+})
+
+t.test('error answers have the Graph error shape', async (t) => {
+  await checkErrorAnswers(t, fake, teamsProvider, spec, (api) => teamsProvider.meetings.create(api, futureMeeting(), settings), [400, 403, 404, 429, 500, 503], KNOWN)
 })

@@ -2,7 +2,7 @@ import t from 'tap'
 import { zoomProvider } from '../../src/providers/zoom/adapter.js'
 import { startZoomFake } from '../fakes/zoom.js'
 import { futureMeeting } from '../providers/helpers.js'
-import { checkSession, judge, session, type Known } from './harness.js'
+import { checkErrorAnswers, checkSession, session, type Known } from './harness.js'
 import { Spec } from './spec.js'
 
 const spec = new Spec('zoom.json')
@@ -23,4 +23,8 @@ t.test('identity, create, update, find, delete: every request and answer as the 
   await zoomProvider.meetings.delete(s.api, ref)
   await zoomProvider.meetings.delete(s.api, ref) // gone: 404
   checkSession(t, fake, s, spec, KNOWN, 6)
+})
+
+t.test('error answers: the statuses the spec lists', async (t) => {
+  await checkErrorAnswers(t, fake, zoomProvider, spec, (api) => zoomProvider.meetings.create(api, futureMeeting(), settings), [300, 400, 404, 429, 500], KNOWN)
 })
