@@ -124,3 +124,10 @@ t.test('Graph: createOrGet without externalId, an unknown lobby scope in the ans
   t.ok(spec.checkResponse('POST', answer?.url.pathname ?? '', 201, bad).some((e) => /lobbyBypassSettings\/scope must be equal to one of the allowed values/.test(e)), 'lobby scope nobody: rejected')
   t.match(spec.checkResponse('GET', '/v1.0/me/onlineMeetings/abc', 404, { message: 'gone' }), [/must have required property 'error'/], 'an error body not in the Graph error shape: rejected')
 })
+
+t.test('every fixture says where it comes from', async (t) => {
+  for (const name of ['zoom.json', 'webex.json', 'microsoft-graph.json', 'google-calendar.json']) {
+    const source = new Spec(name).fixture._source
+    t.match(source, { repository: /^https:\/\/github\.com\//, path: String, commit: /^[0-9a-f]{40}$/, licence: String }, `${name}: repository, path, commit, licence`)
+  }
+})

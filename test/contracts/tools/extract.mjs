@@ -276,8 +276,9 @@ function graph() {
   const createOrGet = {
     type: 'object',
     properties: Object.fromEntries(params.map((p) => [p.Name, schemaOf(p.Type.replace(/graph\./g, ''), p.Nullable !== 'false')])),
-    // Not in CSDL (action parameters carry no "required"); from api-reference/v1.0/api/application-post-onlinemeetings.md:
-    // "externalId | String | The external ID. A custom ID. Required."
+    // Not in CSDL (action parameters carry no "required"); microsoft-graph-docs-contrib
+    // api-reference/v1.0/api/onlinemeeting-createorget.md (commit 028b8e354879f1054adbd96bfa8d16fff4330811):
+    // "externalId | String | The external ID. A custom ID. (Required)"
     required: ['externalId'],
     'x-odata-binding': bindingType,
   }
@@ -304,7 +305,7 @@ function graph() {
   for (const op of operations) op.responses.default = { $ref: '#/definitions/odataError' }
   write('microsoft-graph.json', {
     _source: source('microsoftgraph+msgraph-metadata', 'microsoftgraph/msgraph-metadata', 'clean_v10_metadata/cleanMetadata.xml', 'MIT (LICENSE in the repository)', {
-      note: 'Converted from CSDL by this script: onlineMeeting, the types it reaches, the createOrGet action; user/directoryObject/entity trimmed to the properties in KEEP. Nullable="false" becomes required; other properties accept null. Operation paths and status codes follow the Graph v1.0 API reference (microsoftgraph/microsoft-graph-docs-contrib api-reference/v1.0/api/onlinemeeting-*.md, application-post-onlinemeetings.md).',
+      note: 'Converted from CSDL by this script: onlineMeeting, the types it reaches, the createOrGet action; user/directoryObject/entity trimmed to the properties in KEEP. Nullable="false" becomes required; other properties accept null. Operation paths and status codes follow the Graph v1.0 API reference (microsoftgraph/microsoft-graph-docs-contrib: api-reference/v1.0/api/onlinemeeting-createorget.md at 028b8e354879f1054adbd96bfa8d16fff4330811 for createOrGet, externalId \"(Required)\", \"201 Created ... if a new meeting is created, or a 200 OK ... if an existing meeting is retrieved\"; get 200, update 200 (204 also accepted), delete 204 as the onlinemeeting-get/update/delete pages give them, not re-read for this fixture). Error body: concepts/errors.md, \"The error resource is returned whenever an error occurs in the processing of a request\", {error: {code, message, innererror, details}}.',
     }),
     basePath: '/v1.0',
     operations,
