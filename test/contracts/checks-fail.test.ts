@@ -39,6 +39,10 @@ t.test('Webex: a create body without its required title, a wrong type, an unknow
   ;(badFormat.body as Record<string, unknown>).integrationTags = 'not-a-list'
   t.match(spec.checkRequest(badFormat), [/body\/integrationTags must be array/], 'a string for a list: rejected')
 
+  const invented = clone(post)
+  ;(invented.body as Record<string, unknown>).sendMail = false
+  t.match(spec.checkRequest(invented), [/POST \/meetings body has sendMail, which the spec does not declare/], 'a field the spec does not have (sendMail for sendEmail): rejected')
+
   t.match(spec.checkRequest({ ...post, query: { notifyEveryone: 'true' } }), [/query parameter notifyEveryone is not in the spec/], 'an undeclared query parameter: rejected')
   t.match(spec.checkRequest({ ...post, method: 'PUT', path: '/v1/meetings' }), [/no such operation/], 'a method the path does not have: rejected')
   t.match(spec.checkRequest({ ...post, headers: { ...post.headers, 'content-type': 'text/plain' } }), [/content-type text\/plain is not one the spec accepts/], 'another content type: rejected')

@@ -177,8 +177,57 @@ export class Spec {
     if (op.requestBody.schema) {
       const partial = op.requestBody.schema['x-partial'] === true
       errors.push(...this.validate(op.requestBody.schema, req.body, `${at} body`, { partial }))
+      errors.push(...this.undeclared(op.requestBody.schema, req.body, `${at} body`))
     }
     return errors
+  }
+
+  /**
+   * Fields we send that the spec does not declare (a misspelt or invented field passes JSON Schema silently when
+   * the spec leaves additionalProperties open). Objects with additionalProperties, or OData open types, take any.
+   */
+  undeclared(schema: Record<string, unknown>, value: unknown, where: string): string[] {
+    if (!value || typeof value !== 'object') return []
+    if (Array.isArray(value)) {
+      const items = this.declared(schema).items
+      return items ? value.flatMap((v, i) => this.undeclared(items, v, `${where}/${i}`)) : []
+    }
+    const d = this.declared(schema)
+    if (d.open) return []
+    const out: string[] = []
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const sub = d.props.get(k)
+      if (!sub) out.push(`${where} has ${k}, which the spec does not declare`)
+      else out.push(...sub.flatMap((s) => this.undeclared(s, v, `${where}/${k}`)))
+    }
+    return out
+  }
+
+  /** The properties a schema declares through $ref, allOf, anyOf and oneOf. */
+  private declared(schema: Record<string, unknown>, seen = new Set<string>()): { props: Map<string, Record<string, unknown>[]>; open: boolean; items?: Record<string, unknown> } {
+    const props = new Map<string, Record<string, unknown>[]>()
+    let open = false
+    let items: Record<string, unknown> | undefined
+    let typed = false
+    const visit = (node: Record<string, unknown> | undefined) => {
+      if (!node || typeof node !== 'object') return
+      const ref = node.$ref
+      if (typeof ref === 'string') {
+        if (seen.has(ref)) return
+        seen.add(ref)
+        visit(this.fixture.definitions[ref.replace('#/definitions/', '')])
+      }
+      for (const key of ['allOf', 'anyOf', 'oneOf'] as const) for (const sub of (node[key] as Record<string, unknown>[] | undefined) ?? []) visit(sub)
+      if (node.properties && typeof node.properties === 'object') {
+        typed = true
+        for (const [k, v] of Object.entries(node.properties as Record<string, Record<string, unknown>>)) props.set(k, [...(props.get(k) ?? []), v])
+      }
+      if (node.additionalProperties !== undefined && node.additionalProperties !== false) open = true
+      if (node.items && typeof node.items === 'object') items = node.items as Record<string, unknown>
+    }
+    visit(schema)
+    // A schema that says nothing about its fields (no properties anywhere) is not one to hold fields against.
+    return { props, open: open || !typed, ...(items && { items }) }
   }
 
   private param(p: Parameter, value: string, where: string): string[] {

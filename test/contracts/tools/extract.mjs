@@ -323,7 +323,7 @@ function google() {
     for (const [k, v] of Object.entries(s)) {
       if (k === 'id' && typeof v === 'string' && s.type === 'object') continue
       if (k === '$ref') o.$ref = `#/definitions/${v}`
-      else if ((k === 'required' && typeof v === 'boolean') || k === 'annotations' || k === 'description' || k === 'default' || k === 'location' || k === 'repeated' || k === 'enumDescriptions') continue
+      else if ((k === 'required' && typeof v === 'boolean') || k === 'annotations' || (k === 'description' && typeof v === 'string') || (k === 'default' && typeof v === 'string') || (k === 'location' && typeof v === 'string') || k === 'repeated' || k === 'enumDescriptions') continue
       else if ((k === 'minimum' || k === 'maximum') && typeof v === 'string') o[k] = Number(v)
       else if (k === 'format' && (v === 'int32' || v === 'int64' || v === 'uint32')) o.format = v
       else o[k] = conv(v)
