@@ -43,6 +43,10 @@ t.test('Webex: a create body without its required title, a wrong type, an unknow
   ;(invented.body as Record<string, unknown>).sendMail = false
   t.match(spec.checkRequest(invented), [/POST \/meetings body has sendMail, which the spec does not declare/], 'a field the spec does not have (sendMail for sendEmail): rejected')
 
+  const longTitle = clone(post)
+  ;(longTitle.body as Record<string, unknown>).title = 'x'.repeat(129)
+  t.match(spec.checkRequest(longTitle), [/body\/title must NOT have more than 128 characters/], 'a title of 129 characters (the spec’s prose: at most 128): rejected')
+
   t.match(spec.checkRequest({ ...post, query: { notifyEveryone: 'true' } }), [/query parameter notifyEveryone is not in the spec/], 'an undeclared query parameter: rejected')
   t.match(spec.checkRequest({ ...post, method: 'PUT', path: '/v1/meetings' }), [/no such operation/], 'a method the path does not have: rejected')
   t.match(spec.checkRequest({ ...post, headers: { ...post.headers, 'content-type': 'text/plain' } }), [/content-type text\/plain is not one the spec accepts/], 'another content type: rejected')

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { randomUUID } from 'node:crypto'
 import { ProviderError } from '../../src/providers/contract.js'
 import { webexProvider } from '../../src/providers/webex/adapter.js'
 import { startWebexFake } from '../fakes/webex.js'
@@ -131,4 +132,13 @@ t.test('423 Locked is temporary, with its Retry-After', async (t) => {
   if (e?.kind !== 'retry') violations.push(`423 classified as ${String(e?.kind)}, not as temporary (retry)`)
   else if (e.details.retryAfterMs !== 9000) violations.push(`423 retried after ${String(e.details.retryAfterMs)} ms, not the Retry-After 9 s`)
   judge(t, 'the 423 answer', violations, KNOWN)
+})
+
+t.test('a long title and description are cut to the spec’s limits; the tag is a request id', async (t) => {
+  const s = await session(fake, webexProvider)
+  const input = futureMeeting({ title: 'T'.repeat(300), description: 'D'.repeat(5000), requestId: randomUUID() })
+  const ref = await webexProvider.meetings.create(s.api, input, settings)
+  await webexProvider.meetings.update(s.api, ref, { ...input, title: 'U'.repeat(200) }, settings)
+  await webexProvider.meetings.delete(s.api, ref)
+  checkSession(t, fake, s, spec, KNOWN, 3)
 })

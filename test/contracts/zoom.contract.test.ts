@@ -28,3 +28,11 @@ t.test('identity, create, update, find, delete: every request and answer as the 
 t.test('error answers: the statuses the spec lists', async (t) => {
   await checkErrorAnswers(t, fake, zoomProvider, spec, (api) => zoomProvider.meetings.create(api, futureMeeting(), settings), [300, 400, 404, 429, 500], KNOWN)
 })
+
+t.test('a long title and description, and the default random passcode, stay within the spec', async (t) => {
+  const s = await session(fake, zoomProvider)
+  const input = futureMeeting({ title: 'T'.repeat(300), description: 'D'.repeat(5000) })
+  const ref = await zoomProvider.meetings.create(s.api, input, { ...settings, passcode: '' })
+  await zoomProvider.meetings.delete(s.api, ref)
+  checkSession(t, fake, s, spec, KNOWN, 2)
+})

@@ -61,6 +61,24 @@ function rewrite(node, prefix) {
   return o
 }
 
+
+/**
+ * Constraints a spec states only in prose (a field's description), made checkable: each rule matches the
+ * description text and merges its constraint into that schema, with the words as x-prose.
+ */
+function applyProse(node, rules, applied) {
+  if (Array.isArray(node)) return node.map((n) => applyProse(n, rules, applied))
+  if (!node || typeof node !== 'object') return node
+  let o = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, applyProse(v, rules, applied)]))
+  for (const rule of rules) {
+    if (typeof o.description === 'string' && rule.match.test(o.description)) {
+      o = { ...o, ...rule.constraint(o), 'x-prose': rule.words }
+      applied.add(rule.words)
+    }
+  }
+  return o
+}
+
 // ------------------------------------------------------------------------------------------------ Zoom (Swagger 2.0)
 function zoom() {
   const spec = JSON.parse(git('zoom+api', 'show', 'HEAD:openapi.v2.json'))
@@ -117,14 +135,25 @@ function zoom() {
   }
   const ops = override(rewrite(operations, P))
   const defs = override(definitions)
+  const prose = new Set()
+  const zoomRules = [
+    {
+      match: /Password may only contain the following characters: \[a-z A-Z 0-9 @ - _ \*\]\. Max of 10 characters/,
+      constraint: () => ({ pattern: '^[a-zA-Z0-9@_*-]*$', maxLength: 10 }),
+      words: 'Password may only contain the following characters: [a-z A-Z 0-9 @ - _ *]. Max of 10 characters.',
+    },
+  ]
+  const opsP = applyProse(ops, zoomRules, prose)
+  const defsP = applyProse(defs, zoomRules, prose)
   write('zoom.json', {
     _source: source('zoom+api', 'zoom/api', 'openapi.v2.json', 'Apache-2.0 (LICENSE in the repository)', {
       note: 'Zoom API v2 Swagger 2.0 document (last published in this repository 2021); examples dropped, only the operations listed in operations[] and the definitions they reach. Where the current Zoom SDK types (zoom/rivet-javascript) type a field differently, the newer type replaces it: see _overrides and x-override.',
     }),
     _overrides: { source: rivet, applied: [...new Set(applied)] },
+    _prose: [...prose],
     basePath: spec.basePath,
-    operations: ops,
-    definitions: defs,
+    operations: opsP,
+    definitions: defsP,
   })
 }
 
@@ -166,13 +195,24 @@ function webex() {
     })
   }
   const names = closure(spec.components.schemas, operations, P)
-  const definitions = Object.fromEntries([...names].sort().map((n) => [n, rewrite(spec.components.schemas[n], P)]))
+  const prose = new Set()
+  const webexRules = [
+    { match: /The title can be a maximum of 128 characters long/, constraint: () => ({ maxLength: 128 }), words: 'The title can be a maximum of 128 characters long.' },
+    { match: /The agenda can be a maximum of 1300 characters long/, constraint: () => ({ maxLength: 1300 }), words: 'The agenda can be a maximum of 1300 characters long.' },
+    {
+      match: /The maximum size of `integrationTags` is 3 and each item of `integrationTags` can be a maximum of 64 characters long/,
+      constraint: (o) => ({ maxItems: 3, items: { ...(o.items ?? {}), maxLength: 64 } }),
+      words: 'The maximum size of `integrationTags` is 3 and each item of `integrationTags` can be a maximum of 64 characters long.',
+    },
+  ]
+  const definitions = applyProse(Object.fromEntries([...names].sort().map((n) => [n, rewrite(spec.components.schemas[n], P)])), webexRules, prose)
   write('webex.json', {
     _source: source('webex+webex-openapi-specs', 'webex/webex-openapi-specs', 'public-spec/webex-meeting.json', 'CC-BY-4.0 (LICENSE in the repository)', {
       note: 'Webex Meetings OpenAPI 3.0; examples dropped, only the operations listed in operations[] and the schemas they reach. The 400 answer of Create a Meeting carries the documented error shape {message, errors[{description}], trackingId}.',
     }),
+    _prose: [...prose],
     basePath: '/v1',
-    operations: rewrite(operations, P),
+    operations: applyProse(rewrite(operations, P), webexRules, prose),
     definitions,
   })
 }
