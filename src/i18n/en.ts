@@ -268,6 +268,7 @@ export const en = {
   'reason.renew_slow': "renewing the sign-in took too long",
   'reason.not_set_up': "the app is not set up for this provider yet: an administrator must enter its client credentials",
   'reason.incomplete_answer': "{provider} sent an incomplete answer",
+  'reason.start_moved_up': "{provider} cannot schedule a meeting in the past, so the meeting there starts now",
   'reason.start_kept': "{provider} kept the start time, because the meeting has already started; the rest of the change was made",
   'reason.too_long': "{provider} takes no meetings longer than 23 hours and 59 minutes: shorten the follow-up, or turn its video meeting off",
   'reason.event_deleted': "the calendar event was deleted",

@@ -269,6 +269,7 @@ export const nl: Record<MessageKey, string> = {
   'reason.renew_slow': "het vernieuwen van de aanmelding duurde te lang",
   'reason.not_set_up': "de app is nog niet ingesteld voor deze serviceleverancier: een beheerder moet de clientgegevens invoeren",
   'reason.incomplete_answer': "{provider} stuurde een onvolledig antwoord",
+  'reason.start_moved_up': "{provider} kan geen vergadering in het verleden plannen, dus daar begint de vergadering nu",
   'reason.start_kept': "{provider} heeft de begintijd gehouden, omdat de vergadering al is begonnen; de rest van de wijziging is doorgevoerd",
   'reason.too_long': "{provider} neemt geen vergaderingen langer dan 23 uur en 59 minuten: maak de vervolgactie korter of zet de videovergadering uit",
   'reason.event_deleted': "de agenda-afspraak is verwijderd",

@@ -48,6 +48,7 @@ export const REASON_CODES = [
   'incomplete_answer',
   'too_long',
   'start_kept',
+  'start_moved_up',
   'event_deleted',
   'conference_failed',
   'conference_pending',

@@ -361,6 +361,9 @@ function newWebexMeeting(ctx: FakeContext, grant: Grant, body: Record<string, an
   const emails = (u.emails as string[] | undefined) ?? []
   return {
     id,
+    // Required in the answers of Update a Meeting and List Meetings (webex-meeting.json, MeetingObjectForListMeeting);
+    // a series is its own series.
+    meetingSeriesId: id,
     meetingNumber,
     title: body.title,
     agenda: body.agenda ?? '',

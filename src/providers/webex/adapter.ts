@@ -167,11 +167,17 @@ export const webexProvider: ProviderAdapter & { id: 'webex' } = {
       const password = readWebexSettings(settings).password
       if (password && password !== current.password) patch.password = password
       if (!arr(current.integrationTags).includes(input.requestId)) patch.integrationTags = wanted.integrationTags
+      // "start cannot be before current date and time": a started meeting keeps its start; one not started yet
+      // that is moved into the past starts at the next whole minute instead (and lasts at least Webex's 10).
       let kept: MeetingRef['kept']
-      const started = Date.parse(String(current.start)) <= Date.now()
-      if (started && 'start' in patch) {
+      const earliest = Math.ceil(Date.now() / 60_000) * 60_000
+      if ('start' in patch && Date.parse(String(current.start)) <= Date.now()) {
         delete patch.start
         kept = { code: 'start_kept', provider: 'Webex' }
+      } else if ('start' in patch && Date.parse(String(patch.start)) < earliest) {
+        patch.start = utcSeconds(new Date(earliest))
+        if (Date.parse(String(patch.end ?? current.end)) < earliest + MIN_DURATION_MS) patch.end = utcSeconds(new Date(earliest + MIN_DURATION_MS))
+        kept = { code: 'start_moved_up', provider: 'Webex' }
       }
       if (Object.keys(patch).length === 0) return { ...toRef(current, ref), ...(kept && { kept }) }
       const res = await call(() => api.request('PATCH', meetingPath(ref), { ...patch, sendEmail: false }), refine)
