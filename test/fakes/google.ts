@@ -84,6 +84,8 @@ const SCOPE_ALIASES: Record<string, string> = {
 }
 const CAL = 'https://www.googleapis.com/auth/calendar'
 const CAL_EVENTS = 'https://www.googleapis.com/auth/calendar.events'
+/** "See, create, change, and delete events on Google calendars you own": enough for the primary calendar. */
+const CAL_EVENTS_OWNED = 'https://www.googleapis.com/auth/calendar.events.owned'
 
 function googleUser(over: Record<string, unknown>): Record<string, unknown> {
   return {
@@ -315,8 +317,8 @@ export async function startGoogleFake(options?: Partial<FakeOptions>): Promise<P
       })
       return null
     }
-    if (!r.grant.scope.includes(CAL) && !r.grant.scope.includes(CAL_EVENTS)) {
-      reply.header('www-authenticate', `Bearer realm="https://accounts.google.com/", error="insufficient_scope", scope="${CAL_EVENTS}"`)
+    if (!r.grant.scope.includes(CAL) && !r.grant.scope.includes(CAL_EVENTS) && !r.grant.scope.includes(CAL_EVENTS_OWNED)) {
+      reply.header('www-authenticate', `Bearer realm="https://accounts.google.com/", error="insufficient_scope", scope="${CAL_EVENTS_OWNED}"`)
       reply.code(403).send({
         error: {
           code: 403,

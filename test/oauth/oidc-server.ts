@@ -17,7 +17,7 @@ import http from 'node:http'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 
-export const CALENDAR_EVENTS = 'https://www.googleapis.com/auth/calendar.events'
+export const CALENDAR_EVENTS = 'https://www.googleapis.com/auth/calendar.events.owned'
 
 export interface TestAccount {
   sub: string

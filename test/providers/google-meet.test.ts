@@ -181,7 +181,7 @@ t.test('a 403 rateLimitExceeded from Calendar is retried', async (t) => {
 })
 
 t.test('a grant without the calendar scope asks to reconnect', async (t) => {
-  fake.knobs.dropScope = 'https://www.googleapis.com/auth/calendar.events'
+  fake.knobs.dropScope = 'https://www.googleapis.com/auth/calendar.events.owned'
   const c = await connect(fake, googleMeetProvider)
   fake.reset()
   await rejectsWith(t, meetings.create(c.api(), futureMeeting(), {}), 'reauth')

@@ -24,7 +24,9 @@ import { arr, bodyOf, call, deleteIgnoringGone, obj, sleep, str } from '../setti
 import { googleMeetSettings } from './settings.js'
 import { GOOGLE_MEET_TEXT } from './text.js'
 
-const CALENDAR_EVENTS = 'https://www.googleapis.com/auth/calendar.events'
+// The narrowest scope for events on calendars the user owns (the primary calendar): calendar.events would also
+// reach every calendar shared with them.
+const CALENDAR_EVENTS = 'https://www.googleapis.com/auth/calendar.events.owned'
 const SCOPES = ['openid', 'email', 'profile', CALENDAR_EVENTS]
 const EVENTS = 'calendars/primary/events'
 const WRITE_QUERY = { conferenceDataVersion: '1', sendUpdates: 'none' }
