@@ -115,6 +115,7 @@ t.test('create, update, delete', async (t) => {
   t.equal(stored.settings.auto_recording, 'cloud')
   const body = fake.requests.find((r) => r.method === 'POST' && r.path.endsWith('/users/me/meetings'))?.body as Record<string, unknown>
   t.match(String(body.start_time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'start_time in UTC without milliseconds')
+  t.equal((body.settings as Record<string, unknown>).meeting_authentication, false, 'external invitees can join without a Zoom sign-in, whatever the account default')
 
   t.equal(ref.joinUrl, stored.join_url)
   t.equal(ref.passcode, 'Ab3@x_9*')

@@ -65,7 +65,7 @@ interface ZoomMeetingBody {
   timezone: string
   password: string
   agenda: string
-  settings: { waiting_room: boolean; join_before_host: boolean; auto_recording: ZoomRecording }
+  settings: { waiting_room: boolean; join_before_host: boolean; auto_recording: ZoomRecording; meeting_authentication: false }
 }
 
 function meetingBody(input: MeetingInput, stored: ProviderSettings): ZoomMeetingBody {
@@ -79,7 +79,14 @@ function meetingBody(input: MeetingInput, stored: ProviderSettings): ZoomMeeting
     password: settings.passcode || zoomPasscode(),
     // The last line marks the meeting as this request's, so a lost create can be found again (see find).
     agenda: withRequestMarker(input.description ?? '', input.requestId, AGENDA_MAX),
-    settings: { waiting_room: settings.waitingRoom, join_before_host: settings.joinBeforeHost, auto_recording: settings.autoRecording },
+    settings: {
+      waiting_room: settings.waitingRoom,
+      join_before_host: settings.joinBeforeHost,
+      auto_recording: settings.autoRecording,
+      // "If true, only authenticated users can join meetings" (Zoom: meeting settings). Accounts that default to
+      // it would keep out every external attendee without a Zoom sign-in: the invitation goes to them, so no.
+      meeting_authentication: false,
+    },
   }
 }
 

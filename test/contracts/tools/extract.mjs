@@ -133,8 +133,33 @@ function zoom() {
     }
     return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, override(v)]))
   }
+  // Fields the current SDK types declare and the 2021 document lacks, that the adapter sends: added, marked.
+  const additions = [
+    {
+      where: (props) => 'join_before_host' in props && 'waiting_room' in props,
+      name: 'meeting_authentication',
+      schema: { type: 'boolean', description: 'If true, only authenticated users can join meetings.' },
+      words: 'meetings/meetings.d.ts MeetingsCreateMeetingRequestBody / MeetingsUpdateMeetingRequestBody settings: "meeting_authentication?: boolean;"',
+    },
+  ]
+  const add = (node) => {
+    if (Array.isArray(node)) return node.forEach(add)
+    if (!node || typeof node !== 'object') return
+    const props = node.properties
+    if (props && typeof props === 'object') {
+      for (const a of additions) {
+        if (a.where(props) && !(a.name in props)) {
+          props[a.name] = { ...a.schema, 'x-override': `${a.words} (zoom/rivet-javascript ${rivet.commit})` }
+          applied.push(a.words)
+        }
+      }
+    }
+    Object.values(node).forEach(add)
+  }
   const ops = override(rewrite(operations, P))
   const defs = override(definitions)
+  add(ops)
+  add(defs)
   const prose = new Set()
   const zoomRules = [
     {
