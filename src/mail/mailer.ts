@@ -2,7 +2,7 @@ import type { Log } from '../log.js'
 import { createWorkerLoop } from '../workers/loop.js'
 import type { FollowUpRepository } from '../db/repositories/follow-ups.js'
 import type { Transact } from '../db/transaction.js'
-import type { VideoAccess as VideoService } from '../connections/video-services.js'
+import type { VideoAccess } from '../connections/video-services.js'
 import { buildInvitation, meetingDetailsOf, type MeetingDetails } from './invitation.js'
 import type { OutboxMessage, OutboxRepository } from '../db/repositories/outbox.js'
 import { encodeMailReason } from './reason.js'
@@ -26,7 +26,7 @@ export interface MailerDeps {
   outbox: OutboxRepository
   settings: MailSettingsRepository
   followUps: FollowUpRepository
-  video: VideoService
+  video: VideoAccess
   log: Log
   now?: () => number
   timeouts?: MailTimeouts

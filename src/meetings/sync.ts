@@ -1,6 +1,6 @@
 import type { Log } from '../log.js'
 import { createWorkerLoop } from '../workers/loop.js'
-import type { VideoAccess as VideoService } from '../connections/video-services.js'
+import type { VideoAccess } from '../connections/video-services.js'
 import type { TokenManager } from '../connections/token-manager.js'
 import type { FollowUp, FollowUpRepository } from '../db/repositories/follow-ups.js'
 import { SYNC_JOB, type Job, type JobRepository } from '../db/repositories/jobs.js'
@@ -45,7 +45,7 @@ export interface MeetingSyncDeps {
   jobs: JobRepository
   connections: UserConnectionRepository
   tokens: TokenManager
-  video: VideoService
+  video: VideoAccess
   log: Log
   now?: () => number
   /** Called once a follow-up's meeting link exists or changed (the invitations wait for it). */
