@@ -5,33 +5,17 @@
  */
 import type { AuditRepository } from '../db/repositories/audit.js'
 import type { Actor } from './actor.js'
-import { hashOf, type PendingAuthorizationRepository, type Purpose, type StateProblem } from '../db/repositories/pending-authorizations.js'
+import { hashOf, type PendingAuthorizationRepository, type Purpose } from '../db/repositories/pending-authorizations.js'
 import type { ConnectInput, UserConnectionRepository } from '../db/repositories/user-connections.js'
 import { OAuthError, type OAuthClient, type TokenSet } from './oauth-client.js'
-import { ProviderError, type Text } from '../providers/contract.js'
-import type { Reason } from '../providers/reason.js'
+import { ProviderError } from '../providers/contract.js'
 import { Vault } from '../security/vault.js'
 import type { AppRegistrations } from './app-registrations.js'
 import type { OrganizationProviderService } from './organization-provider.js'
 import { newPkce, newState } from './pkce.js'
+import type { ConnectFailure } from './failure-message.js'
 
-/** Why a connection attempt failed, as a message the admin can act on (keys into the i18n catalog). */
-export type ConnectFailure =
-  | { reason: 'denied' }
-  | { reason: 'state'; problem: StateProblem | 'missing' }
-  | { reason: 'issuer' }
-  | { reason: 'provider_error'; error: string }
-  /** `detail`: the OAuth error's reason (providers/reason.ts), or its message where it has none. */
-  | { reason: 'token'; detail: Reason | string }
-  | { reason: 'scope'; missing: string[] }
-  | { reason: 'userinfo'; detail: Reason | string }
-  | { reason: 'account'; message: Text }
-  | { reason: 'not_set_up' }
-  | { reason: 'already_configured'; provider: string }
-  /** Only administrators may connect the organization's provider. */
-  | { reason: 'forbidden' }
-  /** A user tried to connect a provider the organization does not use. */
-  | { reason: 'not_organization_provider' }
+export type { ConnectFailure }
 
 export type CallbackOutcome =
   | { ok: true; purpose: Purpose; provider: string; returnTo: string; account: string; replay: boolean }

@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { OAuth2Namespace } from '@fastify/oauth2'
 import type { OAuthSpec, ProviderEndpoints } from '../providers/contract.js'
 import { englishReason, secondsOf, type Reason } from '../providers/reason.js'
-import type { TokenSet } from './types.js'
+import type { TokenSet } from '../model/connection.js'
 
 export type { TokenSet }
 

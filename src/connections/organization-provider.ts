@@ -10,7 +10,7 @@ import type { TokenSet } from './oauth-client.js'
 import type { Identity, ProviderAdapter, ProviderSettings } from '../providers/contract.js'
 import { Vault, VaultError } from '../security/vault.js'
 import type { AppRegistrations, Revoked } from './app-registrations.js'
-import type { ConnectFailure } from './authorization.js'
+import type { ConnectFailure } from './failure-message.js'
 
 export interface OrganizationProviderDeps {
   registrations: AppRegistrations

@@ -8,7 +8,7 @@ import type { EffectiveMailSettings } from '../db/repositories/mail-settings.js'
 import type { InvitationSnapshot } from '../mail/invitation.js'
 import { planInvitations } from '../mail/invitation-plan.js'
 import type { Language } from '../i18n/languages.js'
-import { appointmentOf, differs, MEETING_FIELDS, SIGNIFICANT_FIELDS, type Appointment } from './appointment.js'
+import { appointmentOf, differs, MEETING_FIELDS, SIGNIFICANT_FIELDS, type Appointment } from '../model/appointment.js'
 
 /** The user who saves: the organizer of the invitations. */
 export interface Organizer {

@@ -1,4 +1,4 @@
-import { differs, INVITATION_FIELDS, type Appointment } from '../follow-ups/appointment.js'
+import { differs, INVITATION_FIELDS, type Appointment } from '../model/appointment.js'
 
 export interface PlannedAttendee {
   email: string

@@ -1,9 +1,9 @@
 import { writeCalendar } from './icalendar.js'
 import type { Language } from '../i18n/languages.js'
 import { translator, type Translate } from '../i18n/index.js'
-import type { DialIn } from '../meetings/types.js'
+import type { DialIn } from '../model/meeting.js'
 import type { Meeting } from '../db/repositories/meetings.js'
-import type { InvitationSnapshot } from './snapshot.js'
+import type { InvitationSnapshot } from '../model/invitation.js'
 
 export type { InvitationSnapshot }
 

@@ -6,8 +6,8 @@
  */
 import type { Language } from '../i18n/languages.js'
 import { englishReason, type Reason } from './reason.js'
-import type { DialIn } from '../meetings/types.js'
-import type { ProviderSettings, SettingValue } from '../connections/types.js'
+import type { DialIn } from '../model/meeting.js'
+import type { ProviderSettings, SettingValue } from '../model/connection.js'
 
 export type { DialIn }
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { planInvitations, type InvitationPlanInput } from '../../src/mail/invitation-plan.js'
-import type { Appointment } from '../../src/follow-ups/appointment.js'
+import type { Appointment } from '../../src/model/appointment.js'
 
 const meeting: Appointment = { title: 'Review', startsAt: '2030-01-01T09:00:00.000Z', endsAt: '2030-01-01T10:00:00.000Z', timeZone: 'UTC', location: '', description: '', video: true }
 const people = (...emails: string[]) => emails.map((email) => ({ email, invite: true }))

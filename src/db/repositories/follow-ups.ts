@@ -1,6 +1,6 @@
 import type { Db } from '../database.js'
-import type { Appointment } from '../../follow-ups/appointment.js'
-import type { MeetingState } from '../../meetings/types.js'
+import type { Appointment } from '../../model/appointment.js'
+import type { MeetingState } from '../../model/meeting.js'
 import { toMeeting, type Meeting, type MeetingRow } from './meetings.js'
 
 export type { Meeting, MeetingState }

@@ -1,5 +1,5 @@
 import type { Db } from '../database.js'
-import type { DialIn, MeetingState } from '../../meetings/types.js'
+import type { DialIn, MeetingState } from '../../model/meeting.js'
 
 export interface Meeting {
   followUpId: number

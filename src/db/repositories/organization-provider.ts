@@ -1,5 +1,5 @@
 import type { Db } from '../database.js'
-import type { ProviderSettings } from '../../connections/types.js'
+import type { ProviderSettings } from '../../model/connection.js'
 
 export interface OrganizationProvider {
   provider: string

@@ -1,5 +1,5 @@
 import type { Db } from '../database.js'
-import type { InvitationSnapshot } from '../../mail/snapshot.js'
+import type { InvitationSnapshot } from '../../model/invitation.js'
 
 export type OutboxState = 'waiting' | 'queued' | 'sending' | 'sent' | 'failed' | 'superseded'
 

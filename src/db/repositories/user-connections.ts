@@ -1,5 +1,5 @@
 import type { Db } from '../database.js'
-import type { TokenSet } from '../../connections/types.js'
+import type { TokenSet } from '../../model/connection.js'
 import { Vault, VaultError } from '../../security/vault.js'
 
 export type UserConnectionStatus = 'connected' | 'needs_reconnect'

@@ -1,5 +1,5 @@
 /** What an invitation says: a leaf module, so the outbox (storage) can keep it without importing the mail code. */
-import type { Appointment } from '../follow-ups/appointment.js'
+import type { Appointment } from './appointment.js'
 import type { Language } from '../i18n/languages.js'
 
 /** What an invitation says, frozen when the change was saved. */
